@@ -1,0 +1,171 @@
+"""The command line: parse flags, turn them (or a config file) into a run config, run the pipeline.
+
+Only argument handling lives here; the pipeline itself is in ``evalkit.pipeline``.
+"""
+import argparse
+import ast
+import os
+import sys
+
+from .utils.errors import EvalkitError
+from .utils.paths import DATA_ROOT_ENV
+
+EXAMPLES = """examples:
+  python run.py configs/eval_demo.py --debug
+  python run.py --datasets ceval_gen --hf-path /models/SmolLM2-135M-Instruct.Q4_1.gguf --max-out-len 16
+  python run.py --datasets ceval_ppl --hf-path /models/qwen2-1.5b --hf-type base --batch-size 16
+  python run.py configs/eval_demo.py -r            # resume the latest run in the work dir
+"""
+
+
+def parse_kv(tokens, flag):
+    """``k=v`` tokens into a dict; values are Python literals when they parse as one."""
+    result = {}
+    for token in tokens or []:
+        key, sep, value = token.partition('=')
+        if not sep or not key.strip() or not key.strip().isidentifier():
+            raise EvalkitError(f"{flag}: malformed token {token!r}: write key=value, e.g. padding_side='left'")
+        try:
+            result[key.strip()] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            result[key.strip()] = value  # a bare word, e.g. pad_token=<|im_end|>
+    return result
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog='python run.py', formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Evaluate language models on benchmarks: inference, scoring and a summary table.',
+        epilog=EXAMPLES)
+    p.add_argument('config', nargs='?', help='a config file (models, datasets, summarizer); '
+                   'or leave it out and name them with the flags below')
+    g = p.add_argument_group('what to evaluate')
+    g.add_argument('--datasets', nargs='+', metavar='NAME',
+                   help='dataset config names under configs/datasets/ (e.g. ceval_gen ceval_ppl)')
+    g.add_argument('--models', nargs='+', metavar='NAME', help='model config names under configs/models/')
+    g.add_argument('--subsets', nargs='+', metavar='NAME',
+                   help="keep only these datasets of the configs, by abbr, subject or pattern "
+                        "(e.g. logic marxism 'high_school_*')")
+    g.add_argument('--summarizer', metavar='NAME', help='summarizer config name under configs/summarizers/')
+    g.add_argument('--data-root', metavar='DIR',
+                   help=f'folder holding the benchmark data (default: ${DATA_ROOT_ENV}, else ./data)')
+    m = p.add_argument_group('a Hugging Face model given by path')
+    m.add_argument('--hf-path', metavar='PATH', help='a model folder, a hub name, or a .gguf file')
+    m.add_argument('--hf-type', choices=['base', 'chat'], default='chat',
+                   help='chat: prompts go through the chat template (default); base: plain text')
+    m.add_argument('--tokenizer-path', metavar='PATH', help='tokenizer folder (default: the model path)')
+    m.add_argument('--tokenizer-kwargs', nargs='+', metavar='K=V', default=[],
+                   help="passed to AutoTokenizer.from_pretrained, e.g. padding_side='left'")
+    m.add_argument('--model-kwargs', nargs='+', metavar='K=V', default=[],
+                   help="passed to AutoModelForCausalLM.from_pretrained, e.g. torch_dtype='bfloat16'")
+    m.add_argument('--generation-kwargs', nargs='+', metavar='K=V', default=[],
+                   help='generation settings kept with the model config')
+    m.add_argument('--max-seq-len', type=int, metavar='N',
+                   help='longest prompt in tokens; longer prompts get fewer in-context examples (default 2048)')
+    m.add_argument('--max-out-len', type=int, metavar='N', help='most tokens generated per answer (default 256)')
+    m.add_argument('--batch-size', type=int, metavar='N', help='prompts per batch (default 8)')
+    m.add_argument('--num-gpus', type=int, default=1, metavar='N',
+                   help='GPUs per model worker (default 1; the CPU is used when there is none)')
+    m.add_argument('--stop-words', nargs='+', default=[], metavar='WORD',
+                   help='extra strings that end a generated answer')
+    r = p.add_argument_group('running')
+    r.add_argument('-w', '--work-dir', default='outputs/default', metavar='DIR',
+                   help='where runs are written, one timestamped folder each (default outputs/default)')
+    r.add_argument('-r', '--reuse', nargs='?', const='latest', metavar='TIMESTAMP',
+                   help='resume the latest run (or the named one): finished work is kept')
+    r.add_argument('-m', '--mode', choices=['all', 'infer', 'eval', 'viz'], default='all',
+                   help='run everything (default), or only inference, scoring, or the summary')
+    r.add_argument('--max-num-workers', type=int, metavar='N',
+                   help='parallel worker processes (default: one per free GPU set, 1 on a CPU)')
+    r.add_argument('--debug', action='store_true',
+                   help='run every task in this process, one after another, with logs on the terminal')
+    r.add_argument('--dry-run', action='store_true', help='print the tasks and stop')
+    return p
+
+
+def hf_model_cfg(args):
+    from .config import model_abbr
+    from .models.huggingface import split_model_path
+    split_model_path(args.hf_path, {})  # names a missing path before anything else runs
+    cfg = dict(
+        type='HuggingFacewithChatTemplate' if args.hf_type == 'chat' else 'HuggingFaceBaseModel',
+        path=args.hf_path,
+        tokenizer_path=args.tokenizer_path,
+        tokenizer_kwargs=parse_kv(args.tokenizer_kwargs, '--tokenizer-kwargs'),
+        model_kwargs=parse_kv(args.model_kwargs, '--model-kwargs'),
+        generation_kwargs=parse_kv(args.generation_kwargs, '--generation-kwargs'),
+        max_seq_len=args.max_seq_len or 2048,
+        max_out_len=args.max_out_len or 256,
+        batch_size=args.batch_size or 8,
+        stop_words=list(args.stop_words),
+        run_cfg=dict(num_gpus=args.num_gpus),
+    )
+    cfg['abbr'] = model_abbr(cfg)
+    return cfg
+
+
+def select_subsets(datasets, patterns):
+    """Datasets whose abbr, name or abbr tail matches one of ``patterns`` (fnmatch)."""
+    from fnmatch import fnmatchcase
+
+    from .config import dataset_abbr
+
+    def keys(d):
+        abbr = dataset_abbr(d)
+        return {abbr, str(d.get('name')), abbr.rpartition('-')[2]}
+    kept = [d for d in datasets if any(fnmatchcase(k, p) for k in keys(d) for p in patterns)]
+    unmatched = [p for p in patterns if not any(fnmatchcase(k, p) for d in datasets for k in keys(d))]
+    if unmatched:
+        raise EvalkitError(f'--subsets: {", ".join(unmatched)} match no dataset of the chosen configs')
+    return kept
+
+
+def build_run_config(args):
+    """models, datasets and summarizer from a config file and/or the flags."""
+    from .config import collect, find_config, load_config, load_named
+    cfg = load_config(args.config) if args.config else {}
+    datasets = collect(cfg, '_datasets') or list(cfg.get('datasets') or [])
+    models = list(cfg.get('models') or [])
+    if args.datasets:
+        datasets = load_named('datasets', args.datasets)
+    if args.subsets:
+        datasets = select_subsets(datasets, args.subsets)
+    if args.models:
+        models = load_named('models', args.models)
+    if args.hf_path:
+        models.append(hf_model_cfg(args))
+    elif args.config is None and not args.models:
+        raise EvalkitError('no model given: name one with --hf-path PATH or --models NAME '
+                           '(python tools/list_configs.py lists them)')
+    for model in models:
+        for key in ('max_seq_len', 'max_out_len', 'batch_size'):
+            if getattr(args, key) is not None and not args.hf_path:
+                model[key] = getattr(args, key)
+    if not datasets:
+        raise EvalkitError('no datasets given: name them with --datasets NAME (e.g. ceval_gen) '
+                           'or in a config file')
+    summarizer = cfg.get('summarizer')
+    if args.summarizer:
+        summarizer = load_config(find_config('summarizers', args.summarizer)).get('summarizer')
+    return {'models': models, 'datasets': datasets, 'summarizer': summarizer}
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.data_root:
+        os.environ[DATA_ROOT_ENV] = os.path.abspath(args.data_root)
+    from .pipeline import run_pipeline
+    from .utils.logging import get_logger
+    try:
+        run_cfg = build_run_config(args)
+        return run_pipeline(run_cfg, args)
+    except EvalkitError as exc:
+        get_logger().error('%s', exc)
+        return 2
+    except KeyboardInterrupt:
+        get_logger().error('interrupted: finished work is kept; resume with -r')
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

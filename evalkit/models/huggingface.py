@@ -1,0 +1,262 @@
+"""Hugging Face transformers models: base (plain text) and chat (the tokenizer's chat template).
+
+A model path is a model folder, a hub name, or a ``.gguf`` file, which transformers de-quantises
+on load. Prompts are fitted to ``max_seq_len`` by dropping tokens from the left; batches are padded
+on the left for generation and on the right for scoring.
+"""
+import inspect
+import os
+import warnings
+
+from ..utils.errors import EvalkitError
+from ..utils.logging import get_logger
+from .base import BaseModel
+
+logger = get_logger()
+
+_DTYPES = ('float32', 'float16', 'bfloat16')
+
+
+def split_model_path(path, kwargs):
+    """(folder or hub name, kwargs with ``gguf_file`` set) for a path that may name a .gguf file."""
+    kwargs = dict(kwargs or {})
+    path = os.path.expanduser(str(path))
+    if path.endswith('.gguf'):
+        if not os.path.isfile(path):
+            raise EvalkitError(f'model file not found: {path} (give --hf-path an existing .gguf file or model folder)')
+        kwargs.setdefault('gguf_file', os.path.basename(path))
+        path = os.path.dirname(os.path.abspath(path))
+    elif os.path.sep in path or path.startswith('.') or os.path.isabs(path):
+        if not os.path.exists(path):
+            raise EvalkitError(f'model path not found: {path} (give --hf-path an existing model folder or .gguf file)')
+    return path, kwargs
+
+
+def _resolve_dtype(torch, value):
+    if value in (None, 'auto'):
+        return 'auto'
+    if isinstance(value, str):
+        name = value.replace('torch.', '')
+        if name not in _DTYPES:
+            raise EvalkitError(f"unknown torch_dtype {value!r}: use one of {', '.join(_DTYPES)} or 'auto'")
+        return getattr(torch, name)
+    return value
+
+
+class HuggingFaceBaseModel(BaseModel):
+    """A causal LM that sees prompts as plain text."""
+
+    def __init__(self, path, tokenizer_path=None, tokenizer_kwargs=None, model_kwargs=None,
+                 generation_kwargs=None, max_seq_len=2048, max_out_len=512, batch_size=8,
+                 stop_words=(), run_cfg=None, abbr=None, **unused):
+        super().__init__(abbr=abbr, max_seq_len=max_seq_len, max_out_len=max_out_len,
+                         batch_size=batch_size, stop_words=stop_words,
+                         generation_kwargs=generation_kwargs)
+        import torch
+        self.torch = torch
+        num_gpus = (run_cfg or {}).get('num_gpus', 0)
+        self.device = self._pick_device(num_gpus)
+        self._load_tokenizer(tokenizer_path or path, tokenizer_kwargs, model_kwargs, path)
+        self._load_model(path, model_kwargs)
+        self.eos_ids = self._end_token_ids()
+        # transformers 5 renamed the cache argument; older releases still call it past_key_values.
+        params = inspect.signature(self.model.forward).parameters
+        self._cache_arg = 'cache' if 'cache' in params else 'past_key_values'
+
+    # ---------------------------------------------------------------- loading
+    def _pick_device(self, num_gpus):
+        if self.torch.cuda.is_available():
+            return 'cuda'
+        if num_gpus:
+            logger.warning('no GPU found: running on the CPU although num_gpus=%s was asked for', num_gpus)
+        return 'cpu'
+
+    def _load_tokenizer(self, tok_path, tokenizer_kwargs, model_kwargs, model_path):
+        from transformers import AutoTokenizer
+        kwargs = dict(tokenizer_kwargs or {})
+        # A GGUF file carries its tokenizer: read it from the same file unless told otherwise.
+        if 'gguf_file' not in kwargs and tok_path == model_path:
+            kwargs.setdefault('gguf_file', (model_kwargs or {}).get('gguf_file'))
+            if kwargs['gguf_file'] is None:
+                kwargs.pop('gguf_file')
+        tok_path, kwargs = split_model_path(tok_path, kwargs)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(tok_path, **kwargs)
+        except (OSError, ValueError) as exc:
+            raise EvalkitError(f'cannot load the tokenizer from {tok_path}: {_first_line(exc)}') from exc
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+
+    def _load_model(self, path, model_kwargs):
+        from transformers import AutoModelForCausalLM
+        path, kwargs = split_model_path(path, model_kwargs)
+        if kwargs.get('device_map') is not None and self.device == 'cpu':
+            logger.warning("device_map=%r ignored: no GPU found, loading on the CPU", kwargs['device_map'])
+            kwargs.pop('device_map')
+        dtype = kwargs.pop('torch_dtype', kwargs.pop('dtype', None))
+        if dtype is None:
+            dtype = 'float32' if self.device == 'cpu' else 'bfloat16'
+        kwargs['dtype'] = _resolve_dtype(self.torch, dtype)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                self.model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise EvalkitError(f'cannot load the model from {path}: {_first_line(exc)}') from exc
+        if 'device_map' not in kwargs:
+            self.model.to(self.device)
+        self.model.eval()
+
+    def _end_token_ids(self):
+        ids = set()
+        eos = self.model.generation_config.eos_token_id
+        for value in (eos if isinstance(eos, (list, tuple)) else [eos]):
+            if value is not None:
+                ids.add(int(value))
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        return ids
+
+    # ---------------------------------------------------------------- tokens
+    def encode(self, prompt):
+        """Token ids of a prepared prompt, left-truncated to max_seq_len."""
+        ids = self.tokenizer(prompt, add_special_tokens=True)['input_ids']
+        return ids[-self.max_seq_len:] if self.max_seq_len else ids
+
+    def token_len(self, prompt):
+        return len(self.tokenizer(prompt, add_special_tokens=True)['input_ids'])
+
+    # ---------------------------------------------------------------- generation
+    def generate(self, prompts, max_out_len, stop_words=()):
+        stops = [s for s in list(stop_words or ()) + self.stop_words if s]
+        encoded = [self.encode(p) for p in prompts]
+        return self.generate_ids(encoded, max_out_len, stops)
+
+    def generate_ids(self, encoded, max_out_len, stops):
+        """Greedy decoding of a batch of token-id lists, padded on the left."""
+        torch = self.torch
+        width = max(len(ids) for ids in encoded)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in encoded], device=self.device)
+        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in encoded], device=self.device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        batch = len(encoded)
+        out_tokens = [[] for _ in range(batch)]
+        done = [False] * batch
+        past = None
+        step_ids, step_pos = input_ids, positions
+        with torch.inference_mode():
+            for _ in range(max_out_len):
+                out = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_pos,
+                                 use_cache=True, logits_to_keep=1, **{self._cache_arg: past})
+                past = out.cache if self._cache_arg == "cache" else out.past_key_values
+                next_ids = out.logits[:, -1, :].argmax(-1)
+                for row, token in enumerate(next_ids.tolist()):
+                    if done[row]:
+                        continue
+                    if token in self.eos_ids:
+                        done[row] = True
+                        continue
+                    out_tokens[row].append(token)
+                    if stops and self._hits_stop(out_tokens[row], stops):
+                        done[row] = True
+                if all(done):
+                    break
+                step_ids = next_ids[:, None]
+                step_pos = step_pos[:, -1:] + 1
+                mask = torch.cat([mask, mask.new_ones((batch, 1))], dim=1)
+        texts = [self.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in out_tokens]
+        return [cut_at_stop(text, stops) for text in texts]
+
+    def _hits_stop(self, tokens, stops):
+        tail = self.tokenizer.decode(tokens[-8:], skip_special_tokens=False)
+        return any(s in tail for s in stops)
+
+    # ---------------------------------------------------------------- scoring
+    def choice_nll(self, groups):
+        """Mean token NLL of each text; options differing only in their last token share one pass."""
+        torch = self.torch
+        results = [None] * len(groups)
+        encoded = [[self.encode_plain(t) for t in texts] for texts in groups]
+        shared, general = [], []
+        for gi, ids_list in enumerate(encoded):
+            prefix = ids_list[0][:-1]
+            if len(ids_list) > 1 and all(ids[:-1] == prefix and len(ids) > 1 for ids in ids_list):
+                shared.append(gi)
+            else:
+                general.append(gi)
+        if shared:
+            prefixes = [encoded[gi][0][:-1] for gi in shared]
+            token_nll, last_logprobs = self._score(prefixes)
+            for k, gi in enumerate(shared):
+                base = token_nll[k]
+                n_tokens = len(encoded[gi][0])
+                results[gi] = [float((base + (-last_logprobs[k][ids[-1]])) / n_tokens)
+                               for ids in encoded[gi]]
+        if general:
+            flat = [(gi, ids) for gi in general for ids in encoded[gi]]
+            token_nll, _ = self._score([ids for _, ids in flat])
+            for gi in general:
+                results[gi] = []
+            for (gi, ids), nll in zip(flat, token_nll):
+                results[gi].append(float(nll / len(ids)))
+        return results
+
+    def encode_plain(self, text):
+        ids = self.tokenizer(text, add_special_tokens=True)['input_ids']
+        return ids[-self.max_seq_len:] if self.max_seq_len else ids
+
+    def _score(self, sequences):
+        """Summed NLL of tokens 2..n of each sequence, and the log-probs after its last token."""
+        torch = self.torch
+        width = max(len(s) for s in sequences)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([s + [pad] * (width - len(s)) for s in sequences], device=self.device)
+        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in sequences], device=self.device)
+        lengths = torch.tensor([len(s) for s in sequences], device=self.device)
+        with torch.inference_mode():
+            logits = self.model(input_ids=input_ids, attention_mask=mask).logits.float()
+            logprobs = torch.log_softmax(logits, dim=-1)
+            targets = input_ids[:, 1:]
+            picked = logprobs[:, :-1, :].gather(-1, targets[..., None])[..., 0]
+            valid = mask[:, 1:].bool()
+            nll = -(picked * valid).sum(-1)
+            last = logprobs[torch.arange(len(sequences)), lengths - 1]
+        return nll.tolist(), last
+
+
+class HuggingFacewithChatTemplate(HuggingFaceBaseModel):
+    """A chat model: prompts become messages rendered by the tokenizer's chat template."""
+
+    is_chat = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not getattr(self.tokenizer, 'chat_template', None):
+            raise EvalkitError(f'the tokenizer of {self.abbr or "this model"} has no chat template: '
+                               'use --hf-type base')
+
+    def render(self, messages):
+        return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    def encode(self, prompt):
+        # The template already holds any special tokens the model expects.
+        ids = self.tokenizer(self.render(prompt), add_special_tokens=False)['input_ids']
+        return ids[-self.max_seq_len:] if self.max_seq_len else ids
+
+    def token_len(self, prompt):
+        return len(self.tokenizer(self.render(prompt), add_special_tokens=False)['input_ids'])
+
+
+def cut_at_stop(text, stops):
+    cut = len(text)
+    for stop in stops:
+        pos = text.find(stop)
+        if pos != -1:
+            cut = min(cut, pos)
+    return text[:cut]
+
+
+def _first_line(exc):
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,4 @@
+from .gen import GenInferencer
+from .ppl import PPLInferencer
+
+__all__ = ['GenInferencer', 'PPLInferencer']

@@ -1,0 +1,58 @@
+"""Perplexity inference for multiple choice: every option's full text is scored, the option with
+the lowest mean token loss is the prediction.
+
+Options are always scored as plain text (a chat model included), the way OpenCompass scores them
+with a base model.
+"""
+from ...models.base import turns_to_text
+from ...utils.logging import get_logger
+from .base import BaseInferencer
+
+logger = get_logger()
+
+
+class PPLInferencer(BaseInferencer):
+    mode = 'ppl'
+
+    def __init__(self, labels=None, **kwargs):
+        super().__init__(**kwargs)
+        self.labels = labels
+
+    def build(self, model, prompt_template, ice_template, ice_ids, train, test, output_column):
+        labels = self.labels or prompt_template.labels
+        if not labels:
+            raise ValueError('PPLInferencer needs a template keyed by answer label, or labels=[...]')
+        max_len = self.max_seq_len or model.max_seq_len
+        requests, shortened = [], 0
+        for i, row in enumerate(test):
+            def build(k, row=row, ids=ice_ids[i]):
+                ice = self.examples(ice_template, train, ids, k, output_column) if ids else []
+                return {label: turns_to_text(prompt_template.render(row, label=label, ice=ice))
+                        for label in labels}
+            prompts, k = self.fit_examples(
+                build, len(ice_ids[i]),
+                lambda p: max_len and max(model.token_len(t) for t in p.values()) > max_len)
+            shortened += k < len(ice_ids[i])
+            requests.append({'origin_prompt': prompts, 'n_examples': k,
+                             'gold': row.get(output_column) if output_column else None})
+        if shortened:
+            logger.info('%d of %d prompts exceeded max_seq_len=%s and were given fewer in-context '
+                        'examples', shortened, len(test), max_len)
+        return requests
+
+    def infer(self, model, requests, done=None, on_batch=None, desc='ppl'):
+        lengths = [max(len(t) for t in r['origin_prompt'].values()) for r in requests]
+
+        def run_batch(batch):
+            groups = [list(r['origin_prompt'].values()) for r in batch]
+            scores = model.choice_nll(groups)
+            records = []
+            for r, nll in zip(batch, scores):
+                labels = list(r['origin_prompt'])
+                best = min(range(len(labels)), key=lambda j: nll[j])
+                records.append(dict(r, prediction=labels[best],
+                                    ppl={label: round(v, 6) for label, v in zip(labels, nll)}))
+            return records
+
+        return self.run_plan(requests, lengths, self.batch_size or model.batch_size, done,
+                             on_batch, run_batch, desc)

@@ -1,0 +1,117 @@
+"""The run: work dir, config dump, checks, then infer -> eval -> summary.
+
+Every stage reads only what the stage before it wrote, so ``-m`` runs any stage alone and ``-r``
+skips whatever is already on disk.
+"""
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+from .config import dataset_abbr, dump_config, model_abbr
+from .partitioners import SizePartitioner
+from .registry import build
+from .runners import LocalRunner
+from .tasks.base import check_dataset, predictions_path, results_path, task_name
+from .utils.errors import EvalkitError
+from .utils.logging import get_logger
+from .utils.paths import data_root
+
+logger = get_logger()
+
+
+def resolve_work_dir(base, reuse):
+    """The run folder: a new timestamp, or with -r the latest (or named) earlier run."""
+    base = Path(base)
+    if reuse:
+        runs = sorted(p.name for p in base.glob('[0-9]' * 8 + '_' + '[0-9]' * 6) if p.is_dir())
+        if reuse == 'latest':
+            if runs:
+                logger.info('resuming %s', base / runs[-1])
+                return base / runs[-1], runs[-1]
+            logger.warning('-r: no earlier run in %s, starting a new one', base)
+        elif (base / reuse).is_dir():
+            return base / reuse, reuse
+        else:
+            close = ', '.join(runs[-3:]) or 'none'
+            raise EvalkitError(f'-r {reuse}: no such run in {base} (latest runs: {close})')
+    stamp = datetime.now().strftime('%Y%m%d_%H%M%S')
+    return base / stamp, stamp
+
+
+def validate(run_cfg):
+    for kind, items, abbr in (('dataset', run_cfg['datasets'], dataset_abbr),
+                              ('model', run_cfg['models'], model_abbr)):
+        dupes = [a for a, n in Counter(abbr(i) for i in items).items() if n > 1]
+        if dupes:
+            raise EvalkitError(f'two {kind}s share the abbr {dupes[0]!r}: give each an abbr of its own')
+
+
+def dataset_size(dataset_cfg):
+    """A rough cost for balancing tasks: rows of the test split times prompt shots."""
+    from .tasks.base import load_splits
+    try:
+        _, test, _ = load_splits(dataset_cfg, None)
+    except EvalkitError:
+        return 1
+    retriever = (dataset_cfg.get('infer_cfg') or {}).get('retriever') or {}
+    return max(1, len(test)) * (1 + len(retriever.get('fix_id_list') or []))
+
+
+def run_pipeline(run_cfg, args):
+    start = time.time()
+    validate(run_cfg)
+    work_dir, stamp = resolve_work_dir(args.work_dir, args.reuse)
+    models, datasets = run_cfg['models'], run_cfg['datasets']
+    root = str(data_root())
+    runner = LocalRunner(max_num_workers=args.max_num_workers, debug=args.debug)
+    failures = []
+
+    if args.mode in ('all', 'infer'):
+        # Missing data stops the run here, before any model loads.
+        for d in datasets:
+            check_dataset(d, root)
+        pending = [d for d in datasets
+                   if any(not predictions_path(work_dir, m, d).exists() for m in models)]
+        sizes = [dataset_size(d) for d in pending] if len(pending) > 1 else None
+        workers = 1 if args.debug else (args.max_num_workers or runner.default_workers(
+            [{'model': m} for m in models]))
+        tasks = SizePartitioner().partition(models, pending, num_workers=workers, sizes=sizes)
+        tasks = [dict(t, work_dir=str(work_dir), data_root=root) for t in tasks]
+        if args.dry_run:
+            for t in tasks:
+                print(f'infer {task_name(t)}: {", ".join(dataset_abbr(d) for d in t["datasets"])}')
+            return 0
+        dump_config({**run_cfg, 'work_dir': str(work_dir)}, work_dir / 'configs' / f'{stamp}.py')
+        if len(pending) < len(datasets):
+            logger.info('%d of %d datasets already have predictions', len(datasets) - len(pending), len(datasets))
+        failures += [(task_name(t), err) for t, err in runner.launch(tasks, 'infer', work_dir) if err]
+
+    if args.mode in ('all', 'eval'):
+        tasks = [{'model': m, 'datasets': datasets, 'work_dir': str(work_dir)} for m in models]
+        tasks = [dict(t, datasets=[d for d in datasets if not results_path(work_dir, t['model'], d).exists()
+                                   and predictions_path(work_dir, t['model'], d).exists()])
+                 for t in tasks]
+        tasks = [t for t in tasks if t['datasets']]
+        failures += [(task_name(t), err) for t, err in runner.launch(tasks, 'eval', work_dir) if err]
+
+    if args.mode in ('all', 'viz', 'eval'):
+        summarizer_cfg = dict(run_cfg.get('summarizer') or {})
+        summarizer_cfg.setdefault('type', 'DefaultSummarizer')
+        if 'summary_groups' not in summarizer_cfg:
+            summarizer_cfg['summary_groups'] = default_groups(datasets)
+        text, paths = build(summarizer_cfg).summarize(models, datasets, work_dir, stamp)
+        print(text)
+        logger.info('summary written to %s', paths['txt'].parent)
+
+    for name, err in failures:
+        logger.error('failed: %s: %s', name, err)
+    logger.info('run took %.1f s; outputs in %s', time.time() - start, work_dir)
+    return 1 if failures else 0
+
+
+def default_groups(datasets):
+    """The C-Eval groups whose every subject is in this run (partial groups would only show -)."""
+    from .datasets.ceval import ceval_summary_groups
+    present = {dataset_abbr(d) for d in datasets}
+    return [g for g in ceval_summary_groups() if set(g['subsets']) <= present]

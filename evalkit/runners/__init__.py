@@ -1,0 +1,3 @@
+from .local import LocalRunner
+
+__all__ = ['LocalRunner']

@@ -1,0 +1,3 @@
+from .default import DefaultSummarizer
+
+__all__ = ['DefaultSummarizer']

@@ -1,0 +1,110 @@
+"""The summary table: one row per dataset and group, one column per model.
+
+Columns: dataset, version (hash of the prompt and inference config), metric, mode (gen or ppl),
+then each model's score. Groups (``summary_groups``) average their subsets' scores, plainly or
+with ``weights``. A missing score shows as ``-``, and the log says why.
+"""
+import csv
+import io
+from pathlib import Path
+
+from tabulate import tabulate
+
+from ..config import dataset_abbr, dataset_version, model_abbr
+from ..registry import resolve
+from ..tasks.base import predictions_path, results_path
+from ..utils.fileio import atomic_write_text, read_json
+from ..utils.logging import get_logger
+
+logger = get_logger()
+MISSING = '-'
+
+
+def dataset_mode(dataset_cfg):
+    inferencer = (dataset_cfg.get('infer_cfg') or {}).get('inferencer') or {}
+    cls = resolve(inferencer.get('type')) if inferencer.get('type') else None
+    return getattr(cls, 'mode', None) or MISSING
+
+
+class DefaultSummarizer:
+
+    def __init__(self, dataset_abbrs=None, summary_groups=None, **unused):
+        self.dataset_abbrs = dataset_abbrs
+        self.summary_groups = summary_groups or []
+
+    def _scores(self, models, datasets, work_dir):
+        """{(dataset abbr, model abbr): (metric, value)} for every result on disk."""
+        scores = {}
+        for m in models:
+            for d in datasets:
+                path = results_path(work_dir, m, d)
+                if not path.exists():
+                    reason = ('unlabelled split, predictions only'
+                              if predictions_path(work_dir, m, d).exists() else 'no predictions')
+                    logger.warning('summary: %s / %s has no result (%s)', model_abbr(m), dataset_abbr(d), reason)
+                    continue
+                metrics = {k: v for k, v in read_json(path).items() if isinstance(v, (int, float))}
+                if metrics:
+                    metric = next(iter(metrics))
+                    scores[(dataset_abbr(d), model_abbr(m))] = (metric, metrics[metric])
+        return scores
+
+    def _group_rows(self, model_names, scores, by_abbr):
+        rows = []
+        for group in self.summary_groups:
+            subsets = [s if isinstance(s, str) else s[0] for s in group['subsets']]
+            weights = group.get('weights') or {}
+            present = [s for s in subsets if s in by_abbr]
+            if not present:
+                continue
+            modes = {dataset_mode(by_abbr[s]) for s in present}
+            row = [group['name'], MISSING, 'naive_average' if not weights else 'weighted_average',
+                   modes.pop() if len(modes) == 1 else 'mixed']
+            for name in model_names:
+                values = [scores.get((s, name)) for s in subsets]
+                missing = [s for s, v in zip(subsets, values) if v is None]
+                if missing:
+                    logger.warning('summary: group %s for %s lacks %d subset(s), e.g. %s',
+                                   group['name'], name, len(missing), missing[0])
+                    row.append(MISSING)
+                    continue
+                w = [weights.get(s, 1) for s in subsets]
+                row.append(sum(v[1] * x for v, x in zip(values, w)) / sum(w))
+            rows.append(row)
+            # A group is itself a subset other groups can name.
+            for name, value in zip(model_names, row[4:]):
+                if value != MISSING:
+                    scores[(group['name'], name)] = ('naive_average', value)
+            by_abbr.setdefault(group['name'], {})
+        return rows
+
+    def summarize(self, models, datasets, work_dir, timestamp):
+        model_names = [model_abbr(m) for m in models]
+        scores = self._scores(models, datasets, work_dir)
+        by_abbr = {dataset_abbr(d): d for d in datasets}
+        order = self.dataset_abbrs or list(by_abbr)
+        header = ['dataset', 'version', 'metric', 'mode'] + model_names
+        rows = []
+        for abbr in order:
+            if abbr not in by_abbr:
+                continue
+            d = by_abbr[abbr]
+            metrics = {scores[(abbr, n)][0] for n in model_names if (abbr, n) in scores}
+            row = [abbr, dataset_version(d), metrics.pop() if len(metrics) == 1 else MISSING, dataset_mode(d)]
+            row += [scores[(abbr, n)][1] if (abbr, n) in scores else MISSING for n in model_names]
+            rows.append(row)
+        rows += self._group_rows(model_names, scores, by_abbr)
+        rows = [[f'{v:.2f}' if isinstance(v, float) else v for v in row] for row in rows]
+        return self.write(header, rows, work_dir, timestamp)
+
+    def write(self, header, rows, work_dir, timestamp):
+        out = Path(work_dir, 'summary')
+        text = tabulate(rows, headers=header, tablefmt='plain', disable_numparse=True)
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator='\n').writerows([header] + rows)
+        markdown = tabulate(rows, headers=header, tablefmt='github', disable_numparse=True)
+        paths = {}
+        for ext, body in (('txt', text), ('csv', buffer.getvalue()), ('md', markdown)):
+            paths[ext] = out / f'summary_{timestamp}.{ext}'
+            atomic_write_text(paths[ext], body.rstrip('\n') + '\n')
+        return text, paths

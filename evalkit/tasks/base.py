@@ -1,0 +1,97 @@
+"""What the infer and eval tasks share: the work-dir layout and building a dataset's splits.
+
+A task config is a plain dict (JSON-safe, types as dotted paths):
+``{'model': model_cfg, 'datasets': [dataset_cfg, ...], 'work_dir': str, 'data_root': str|None}``.
+"""
+import os
+import re
+from pathlib import Path
+
+from ..config import dataset_abbr, model_abbr
+from ..registry import resolve
+from ..utils.errors import EvalkitError
+
+
+def predictions_path(work_dir, model_cfg, dataset_cfg):
+    return Path(work_dir, 'predictions', model_abbr(model_cfg), dataset_abbr(dataset_cfg) + '.json')
+
+
+def partial_path(work_dir, model_cfg, dataset_cfg):
+    """Where an unfinished inference keeps its completed batches (``-r`` continues from it)."""
+    final = predictions_path(work_dir, model_cfg, dataset_cfg)
+    return final.with_name('tmp_' + final.name)
+
+
+def results_path(work_dir, model_cfg, dataset_cfg):
+    return Path(work_dir, 'results', model_abbr(model_cfg), dataset_abbr(dataset_cfg) + '.json')
+
+
+def dataset_class(dataset_cfg):
+    return resolve(dataset_cfg['type'])
+
+
+def dataset_load_kwargs(dataset_cfg, data_root):
+    skip = {'type', 'abbr', 'reader_cfg', 'infer_cfg', 'eval_cfg'}
+    kwargs = {k: v for k, v in dataset_cfg.items() if k not in skip}
+    kwargs.setdefault('path', None)
+    kwargs['data_root'] = data_root
+    return kwargs
+
+
+def check_dataset(dataset_cfg, data_root):
+    """Stop early, with the path to fix, when a dataset's files are missing."""
+    dataset_class(dataset_cfg).check(**dataset_load_kwargs(dataset_cfg, data_root))
+
+
+def load_splits(dataset_cfg, data_root):
+    """(train rows, test rows, reader_cfg) for a dataset config, as lists of dicts."""
+    reader = dict(dataset_cfg.get('reader_cfg') or {})
+    loaded = dataset_class(dataset_cfg).load(**dataset_load_kwargs(dataset_cfg, data_root))
+    train_split = reader.get('train_split', 'train')
+    test_split = reader.get('test_split', 'test')
+    if hasattr(loaded, 'keys'):
+        for split in (train_split, test_split):
+            if split not in loaded:
+                raise EvalkitError(f'{dataset_abbr(dataset_cfg)}: no split {split!r} '
+                                   f'(splits: {", ".join(loaded.keys())})')
+        train, test = loaded[train_split], loaded[test_split]
+    else:
+        train = test = loaded
+    train, test = list(train), list(test)
+    test = apply_range(test, reader.get('test_range'))
+    train = apply_range(train, reader.get('train_range'))
+    columns = list(reader.get('input_columns') or [])
+    output = reader.get('output_column')
+    for name, rows in (('test', test), ('train', train)):
+        if rows:
+            missing = [c for c in columns + ([output] if output else []) if c not in rows[0]]
+            if missing and not (name == 'test' and missing == [output]):
+                raise EvalkitError(f'{dataset_abbr(dataset_cfg)}: {name} rows lack column(s) '
+                                   f'{", ".join(missing)} named in reader_cfg')
+    return train, test, reader
+
+
+def apply_range(rows, spec):
+    """OpenCompass's ``test_range`` ('[0:10]', ':50') or an int count."""
+    if spec in (None, ''):
+        return rows
+    if isinstance(spec, int):
+        return rows[:spec]
+    match = re.fullmatch(r'\[?\s*(-?\d*)\s*:\s*(-?\d*)\s*\]?', str(spec))
+    if not match:
+        raise EvalkitError(f'bad range {spec!r}: write it as "[start:stop]"')
+    start, stop = (int(x) if x else None for x in match.groups())
+    return rows[start:stop]
+
+
+def task_name(task):
+    abbrs = [dataset_abbr(d) for d in task['datasets']]
+    name = abbrs[0] if len(abbrs) == 1 else f'{abbrs[0]}+{len(abbrs) - 1}'
+    return f'{model_abbr(task["model"])}/{name}'
+
+
+def set_threads():
+    """Use the CPU threads this worker was given (EVALKIT_NUM_THREADS), or all of them."""
+    import torch
+    threads = int(os.environ.get('EVALKIT_NUM_THREADS') or 0) or os.cpu_count() or 1
+    torch.set_num_threads(threads)

@@ -1,0 +1,108 @@
+"""Inference task: load the model once, then for each dataset build prompts, run the inferencer
+and write ``predictions/<model>/<dataset>.json``.
+
+Run alone: ``python -m evalkit.tasks.infer TASK.json`` (that is how the local runner starts it).
+"""
+import json
+import sys
+import time
+
+from ..config import dataset_abbr, model_abbr
+from ..registry import build, to_plain
+from ..utils.errors import EvalkitError
+from ..utils.fileio import atomic_write_json, read_json
+from ..utils.logging import get_logger
+from .base import load_splits, partial_path, predictions_path, set_threads, task_name
+
+logger = get_logger()
+
+# Models loaded in this process, by config: a worker (or a --debug run) loads each model once.
+_MODELS = {}
+
+
+def get_model(model_cfg):
+    key = json.dumps(to_plain(model_cfg), sort_keys=True)
+    if key not in _MODELS:
+        start = time.time()
+        cfg = {k: v for k, v in model_cfg.items() if k not in ('summarizer_abbr',)}
+        _MODELS[key] = build(cfg)
+        logger.info('loaded model %s in %.1f s', model_abbr(model_cfg), time.time() - start)
+    return _MODELS[key]
+
+
+def infer_dataset(model, model_cfg, dataset_cfg, work_dir, data_root):
+    """Run one dataset through the model; finished rows are saved after every batch."""
+    final = predictions_path(work_dir, model_cfg, dataset_cfg)
+    partial = partial_path(work_dir, model_cfg, dataset_cfg)
+    abbr = dataset_abbr(dataset_cfg)
+    train, test, reader = load_splits(dataset_cfg, data_root)
+    infer_cfg = dataset_cfg['infer_cfg']
+    ice_template = build(infer_cfg['ice_template']) if infer_cfg.get('ice_template') else None
+    prompt_template = build(infer_cfg['prompt_template']) if infer_cfg.get('prompt_template') else ice_template
+    if prompt_template is None:
+        raise EvalkitError(f'{abbr}: infer_cfg needs a prompt_template or an ice_template')
+    inferencer = build(infer_cfg['inferencer'], max_seq_len=model.max_seq_len)
+    retriever_cfg = dict(infer_cfg.get('retriever') or {'type': 'ZeroRetriever'})
+    if inferencer.fix_id_list and 'fix_id_list' not in retriever_cfg:
+        retriever_cfg['fix_id_list'] = inferencer.fix_id_list
+    ice_ids = build(retriever_cfg).retrieve(len(train), len(test))
+    if any(ice_ids) and ice_template is None:
+        raise EvalkitError(f'{abbr}: in-context examples need an ice_template')
+    output_column = reader.get('output_column')
+    requests = inferencer.build(model, prompt_template, ice_template, ice_ids, train, test, output_column)
+
+    done = {}
+    if partial.exists():
+        saved = read_json(partial)
+        # Keep only rows whose prompt is unchanged: a changed config must not mix old answers in.
+        done = {int(k): v for k, v in saved.items()
+                if int(k) < len(requests) and v.get('origin_prompt') == requests[int(k)]['origin_prompt']}
+
+    def save_partial(records):
+        atomic_write_json(partial, {str(i): r for i, r in sorted(records.items())})
+
+    records = inferencer.infer(model, requests, done=done, on_batch=save_partial, desc=abbr)
+    atomic_write_json(final, {str(i): r for i, r in enumerate(records)})
+    if partial.exists():
+        partial.unlink()
+    return final
+
+
+def run(task):
+    """Run one task dict; returns the list of (dataset abbr, error or None)."""
+    set_threads()
+    work_dir, data_root = task['work_dir'], task.get('data_root')
+    todo = [d for d in task['datasets'] if not predictions_path(work_dir, task['model'], d).exists()]
+    outcome = [(dataset_abbr(d), None) for d in task['datasets'] if d not in todo]
+    if not todo:
+        logger.info('%s: all predictions already there', task_name(task))
+        return outcome
+    model = get_model(task['model'])
+    for dataset_cfg in todo:
+        start = time.time()
+        abbr = dataset_abbr(dataset_cfg)
+        try:
+            path = infer_dataset(model, task['model'], dataset_cfg, work_dir, data_root)
+            logger.info('%s: %s written in %.1f s', abbr, path, time.time() - start)
+            outcome.append((abbr, None))
+        except EvalkitError as exc:
+            logger.error('%s: %s', abbr, exc)
+            outcome.append((abbr, str(exc)))
+    return outcome
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print('usage: python -m evalkit.tasks.infer TASK.json', file=sys.stderr)
+        return 2
+    try:
+        outcome = run(read_json(argv[0]))
+    except EvalkitError as exc:
+        logger.error('%s', exc)
+        return 1
+    return 1 if any(err for _, err in outcome) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
