@@ -152,7 +152,9 @@ def build_run_config(args):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    saved_root = os.environ.get(DATA_ROOT_ENV)
     if args.data_root:
+        # Configs read the data root while they load (eval_demo.py adds C-Eval when it is there).
         os.environ[DATA_ROOT_ENV] = os.path.abspath(args.data_root)
     from .pipeline import run_pipeline
     from .utils.logging import get_logger
@@ -165,6 +167,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         get_logger().error('interrupted: finished work is kept; resume with -r')
         return 130
+    finally:
+        if saved_root is None:
+            os.environ.pop(DATA_ROOT_ENV, None)
+        else:
+            os.environ[DATA_ROOT_ENV] = saved_root
 
 
 if __name__ == '__main__':

@@ -62,6 +62,7 @@ class HuggingFaceBaseModel(BaseModel):
         # transformers 5 renamed the cache argument; older releases still call it past_key_values.
         params = inspect.signature(self.model.forward).parameters
         self._cache_arg = 'cache' if 'cache' in params else 'past_key_values'
+        self._prefix = None
 
     # ---------------------------------------------------------------- loading
     def _pick_device(self, num_gpus):
@@ -126,30 +127,83 @@ class HuggingFaceBaseModel(BaseModel):
     def token_len(self, prompt):
         return len(self.tokenizer(prompt, add_special_tokens=True)['input_ids'])
 
+    # ---------------------------------------------------------------- shared prefix
+    # Prompts of one dataset share a long head (the in-context examples). Its key/value cache is
+    # computed once and reused by every later batch that starts with the same tokens; a test
+    # checks that the logits equal those of the plain computation.
+    MIN_SHARED = 16
+
+    def _shared_prefix(self, seqs, with_nll):
+        """(K, per-layer (k, v) of the first K tokens, summed NLL of tokens 1..K) for ``seqs``.
+
+        K leaves every sequence at least one token of its own (two when scoring, so that the last
+        token is predicted inside the batch). K is 0 when the sequences share too little for a
+        cache to pay.
+        """
+        common = _common_prefix_len(seqs)
+        limit = min(len(s) for s in seqs) - (2 if with_nll else 1)
+        cached = self._prefix
+        if cached is not None and (cached['nll'] is not None or not with_nll):
+            # Reuse up to one token short of where the cached head and these sequences part,
+            # so the cached log-prob of token K still belongs to every sequence.
+            k = min(_common_prefix_len([cached['ids'], seqs[0]]), common, len(cached['ids'])) - 1
+            k = min(k, limit)
+            if k >= self.MIN_SHARED and k >= 0.5 * common:
+                nll = float(cached['nll'][:k].sum()) if with_nll else None
+                return k, [(key[:, :, :k], value[:, :, :k]) for key, value in cached['kv']], nll
+        head = seqs[0][:min(common, limit + 1)]
+        if len(head) - 1 < self.MIN_SHARED:
+            return 0, None, 0.0
+        torch = self.torch
+        ids = torch.tensor([head], device=self.device)
+        with torch.inference_mode():
+            out = self.model(input_ids=ids, use_cache=True, logits_to_keep=0 if with_nll else 1)
+            token_nll = None
+            if with_nll:
+                logprobs = torch.log_softmax(out.logits[0, :-1].float(), dim=-1)
+                token_nll = -logprobs.gather(-1, ids[0, 1:, None])[:, 0]
+        cache = out.cache if self._cache_arg == 'cache' else out.past_key_values
+        kv = [(layer.keys, layer.values) for layer in cache.layers]
+        self._prefix = {'ids': list(head), 'kv': kv, 'nll': token_nll}
+        k = len(head) - 1
+        nll = float(token_nll[:k].sum()) if with_nll else None
+        return k, [(key[:, :, :k], value[:, :, :k]) for key, value in kv], nll
+
+    def _batch_cache(self, kv, batch):
+        from transformers import DynamicCache
+        if kv is None:
+            return None
+        data = [(key.expand(batch, -1, -1, -1), value.expand(batch, -1, -1, -1)) for key, value in kv]
+        return DynamicCache(ddp_cache_data=data, config=self.model.config)
+
     # ---------------------------------------------------------------- generation
     def generate(self, prompts, max_out_len, stop_words=()):
         stops = [s for s in list(stop_words or ()) + self.stop_words if s]
         encoded = [self.encode(p) for p in prompts]
         return self.generate_ids(encoded, max_out_len, stops)
 
-    def generate_ids(self, encoded, max_out_len, stops):
-        """Greedy decoding of a batch of token-id lists, padded on the left."""
+    def generate_ids(self, encoded, max_out_len, stops, use_prefix_cache=True):
+        """Greedy decoding of a batch of token-id lists: shared head cached, own tails left-padded."""
         torch = self.torch
-        width = max(len(ids) for ids in encoded)
+        k, kv, _ = self._shared_prefix(encoded, with_nll=False) if use_prefix_cache else (0, None, 0.0)
+        tails = [ids[k:] for ids in encoded]
+        width = max(len(t) for t in tails)
         pad = self.tokenizer.pad_token_id
-        input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in encoded], device=self.device)
-        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in encoded], device=self.device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
         batch = len(encoded)
+        input_ids = torch.tensor([[pad] * (width - len(t)) + t for t in tails], device=self.device)
+        mask = torch.tensor([[1] * k + [0] * (width - len(t)) + [1] * len(t) for t in tails],
+                            device=self.device)
+        positions = torch.tensor([[k] * (width - len(t)) + list(range(k, k + len(t))) for t in tails],
+                                 device=self.device)
         out_tokens = [[] for _ in range(batch)]
         done = [False] * batch
-        past = None
+        past = self._batch_cache(kv, batch)
         step_ids, step_pos = input_ids, positions
         with torch.inference_mode():
             for _ in range(max_out_len):
                 out = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_pos,
                                  use_cache=True, logits_to_keep=1, **{self._cache_arg: past})
-                past = out.cache if self._cache_arg == "cache" else out.past_key_values
+                past = out.cache if self._cache_arg == 'cache' else out.past_key_values
                 next_ids = out.logits[:, -1, :].argmax(-1)
                 for row, token in enumerate(next_ids.tolist()):
                     if done[row]:
@@ -174,55 +228,51 @@ class HuggingFaceBaseModel(BaseModel):
 
     # ---------------------------------------------------------------- scoring
     def choice_nll(self, groups):
-        """Mean token NLL of each text; options differing only in their last token share one pass."""
-        torch = self.torch
-        results = [None] * len(groups)
-        encoded = [[self.encode_plain(t) for t in texts] for texts in groups]
-        shared, general = [], []
-        for gi, ids_list in enumerate(encoded):
-            prefix = ids_list[0][:-1]
-            if len(ids_list) > 1 and all(ids[:-1] == prefix and len(ids) > 1 for ids in ids_list):
-                shared.append(gi)
-            else:
-                general.append(gi)
-        if shared:
-            prefixes = [encoded[gi][0][:-1] for gi in shared]
-            token_nll, last_logprobs = self._score(prefixes)
-            for k, gi in enumerate(shared):
-                base = token_nll[k]
-                n_tokens = len(encoded[gi][0])
-                results[gi] = [float((base + (-last_logprobs[k][ids[-1]])) / n_tokens)
-                               for ids in encoded[gi]]
-        if general:
-            flat = [(gi, ids) for gi in general for ids in encoded[gi]]
-            token_nll, _ = self._score([ids for _, ids in flat])
-            for gi in general:
-                results[gi] = []
-            for (gi, ids), nll in zip(flat, token_nll):
-                results[gi].append(float(nll / len(ids)))
-        return results
+        """Mean token NLL of each text of each group (the full text, as perplexity is defined)."""
+        flat = [self.encode(t) for texts in groups for t in texts]
+        nll = self.sequence_nll(flat)
+        out, i = [], 0
+        for texts in groups:
+            out.append([nll[i + j] / len(flat[i + j]) for j in range(len(texts))])
+            i += len(texts)
+        return out
 
-    def encode_plain(self, text):
-        ids = self.tokenizer(text, add_special_tokens=True)['input_ids']
-        return ids[-self.max_seq_len:] if self.max_seq_len else ids
+    def sequence_nll(self, seqs, use_prefix_cache=True):
+        """Summed NLL of tokens 2..n of each sequence.
 
-    def _score(self, sequences):
-        """Summed NLL of tokens 2..n of each sequence, and the log-probs after its last token."""
+        The shared head is computed once; sequences that differ only in their last token (the
+        options of one question) share one pass over their tail and are told apart by the
+        log-probs at its end.
+        """
         torch = self.torch
-        width = max(len(s) for s in sequences)
+        k, kv, head_nll = self._shared_prefix(seqs, with_nll=True) if use_prefix_cache else (0, None, 0.0)
+        # Options of one question: same tokens up to the last one. Score each distinct body once.
+        bodies, owner = {}, []
+        for ids in seqs:
+            body = tuple(ids[k:-1])
+            owner.append(bodies.setdefault(body, len(bodies)))
+        body_list = [list(b) for b in bodies]
+        width = max(len(b) for b in body_list)
         pad = self.tokenizer.pad_token_id
-        input_ids = torch.tensor([s + [pad] * (width - len(s)) for s in sequences], device=self.device)
-        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in sequences], device=self.device)
-        lengths = torch.tensor([len(s) for s in sequences], device=self.device)
+        n = len(body_list)
+        input_ids = torch.tensor([b + [pad] * (width - len(b)) for b in body_list], device=self.device)
+        mask = torch.tensor([[1] * k + [1] * len(b) + [0] * (width - len(b)) for b in body_list],
+                            device=self.device)
+        positions = torch.arange(k, k + width, device=self.device).expand(n, -1)
+        lengths = torch.tensor([len(b) for b in body_list], device=self.device)
         with torch.inference_mode():
-            logits = self.model(input_ids=input_ids, attention_mask=mask).logits.float()
-            logprobs = torch.log_softmax(logits, dim=-1)
-            targets = input_ids[:, 1:]
-            picked = logprobs[:, :-1, :].gather(-1, targets[..., None])[..., 0]
-            valid = mask[:, 1:].bool()
-            nll = -(picked * valid).sum(-1)
-            last = logprobs[torch.arange(len(sequences)), lengths - 1]
-        return nll.tolist(), last
+            out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
+                             use_cache=kv is not None, **{self._cache_arg: self._batch_cache(kv, n)})
+            logprobs = torch.log_softmax(out.logits.float(), dim=-1)
+            # Within a body, position j predicts token j+1; the last position predicts the option.
+            picked = logprobs[:, :-1, :].gather(-1, input_ids[:, 1:, None])[..., 0]
+            valid = (torch.arange(1, width, device=self.device)[None, :] < lengths[:, None])
+            body_nll = -(picked * valid).sum(-1)
+            last = logprobs[torch.arange(n), lengths - 1]
+        result = []
+        for ids, b in zip(seqs, owner):
+            result.append(head_nll + float(body_nll[b]) - float(last[b, ids[-1]]))
+        return result
 
 
 class HuggingFacewithChatTemplate(HuggingFaceBaseModel):
@@ -240,11 +290,15 @@ class HuggingFacewithChatTemplate(HuggingFaceBaseModel):
         return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
     def encode(self, prompt):
+        if isinstance(prompt, str):  # plain text, e.g. the options scored in ppl mode
+            return super().encode(prompt)
         # The template already holds any special tokens the model expects.
         ids = self.tokenizer(self.render(prompt), add_special_tokens=False)['input_ids']
         return ids[-self.max_seq_len:] if self.max_seq_len else ids
 
     def token_len(self, prompt):
+        if isinstance(prompt, str):
+            return super().token_len(prompt)
         return len(self.tokenizer(self.render(prompt), add_special_tokens=False)['input_ids'])
 
 
@@ -260,3 +314,14 @@ def cut_at_stop(text, stops):
 def _first_line(exc):
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _common_prefix_len(seqs):
+    first = seqs[0]
+    n = min(len(s) for s in seqs)
+    for other in seqs[1:]:
+        i = 0
+        while i < n and other[i] == first[i]:
+            i += 1
+        n = i
+    return n
