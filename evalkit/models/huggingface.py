@@ -10,6 +10,7 @@ import warnings
 
 from ..utils.errors import EvalkitError
 from ..utils.logging import get_logger
+from . import gguf_cache
 from .base import BaseModel
 
 logger = get_logger()
@@ -56,8 +57,30 @@ class HuggingFaceBaseModel(BaseModel):
         self.torch = torch
         num_gpus = (run_cfg or {}).get('num_gpus', 0)
         self.device = self._pick_device(num_gpus)
-        self._load_tokenizer(tokenizer_path or path, tokenizer_kwargs, model_kwargs, path)
+        model_kwargs = dict(model_kwargs or {})
+        dtype = model_kwargs.pop('torch_dtype', model_kwargs.pop('dtype', None))
+        if dtype is None:
+            dtype = 'float32' if self.device == 'cpu' else 'bfloat16'
+        self.dtype = _resolve_dtype(torch, dtype)
+        tokenizer_path = tokenizer_path or path
+        path, model_kwargs = split_model_path(path, model_kwargs)
+        cache_to = None
+        gguf = model_kwargs.get('gguf_file')
+        if gguf and gguf_cache.enabled():
+            folder = gguf_cache.folder_for(os.path.join(path, gguf), str(self.dtype))
+            tokenizer_same = (split_model_path(tokenizer_path, {})[0] == path
+                              and 'gguf_file' not in (tokenizer_kwargs or {}))
+            if gguf_cache.is_ready(folder):
+                model_kwargs.pop('gguf_file')
+                path = str(folder)
+                if tokenizer_same:
+                    tokenizer_path = path
+            elif tokenizer_same:
+                cache_to = folder
+        self._load_tokenizer(tokenizer_path, tokenizer_kwargs, model_kwargs, path)
         self._load_model(path, model_kwargs)
+        if cache_to is not None:
+            gguf_cache.store(self.model, self.tokenizer, cache_to)
         self.eos_ids = self._end_token_ids()
         # transformers 5 renamed the cache argument; older releases still call it past_key_values.
         params = inspect.signature(self.model.forward).parameters
@@ -94,10 +117,7 @@ class HuggingFaceBaseModel(BaseModel):
         if kwargs.get('device_map') is not None and self.device == 'cpu':
             logger.warning("device_map=%r ignored: no GPU found, loading on the CPU", kwargs['device_map'])
             kwargs.pop('device_map')
-        dtype = kwargs.pop('torch_dtype', kwargs.pop('dtype', None))
-        if dtype is None:
-            dtype = 'float32' if self.device == 'cpu' else 'bfloat16'
-        kwargs['dtype'] = _resolve_dtype(self.torch, dtype)
+        kwargs['dtype'] = self.dtype
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')

@@ -65,7 +65,7 @@ class LocalRunner:
         pool = _GpuPool(gpus)
         logger.info('%s: %d task(s) on %d worker(s)%s', stage, len(tasks), workers,
                     f', GPUs {",".join(gpus)}' if gpus else ', CPU only')
-        with ThreadPoolExecutor(workers) as executor:
+        with ThreadPoolExecutor(workers) as executor, _Progress(tasks, work_dir, stage):
             futures = [executor.submit(self._subprocess, t, k, stage, work_dir, pool, threads)
                        for k, t in enumerate(tasks)]
             return [(t, f.result()) for t, f in zip(tasks, futures)]
@@ -85,7 +85,7 @@ class LocalRunner:
         finally:
             logger.removeHandler(handler)
             handler.close()
-        errors = [f'{abbr}: {err}' for abbr, err in outcome if err]
+        errors = [err for _, err in outcome if err]
         return '; '.join(errors) if errors else None
 
     def _subprocess(self, task, index, stage, work_dir, pool, threads):
@@ -111,6 +111,37 @@ class LocalRunner:
             return f'exit {code}, log {log}'
         logger.info('%s done', name)
         return None
+
+
+class _Progress:
+    """A progress bar in this process over the datasets that worker processes finish."""
+
+    def __init__(self, tasks, work_dir, stage, interval=1.0):
+        from ..tasks.base import predictions_path
+        self.files = [predictions_path(work_dir, t['model'], d) for t in tasks for d in t['datasets']]
+        self.stage, self.interval = stage, interval
+        self.stop = threading.Event()
+
+    def __enter__(self):
+        from tqdm import tqdm
+        self.bar = tqdm(total=len(self.files), desc=self.stage, unit='dataset', dynamic_ncols=True)
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+        return self
+
+    def _watch(self):
+        while not self.stop.wait(self.interval):
+            self._update()
+
+    def _update(self):
+        done = sum(f.exists() for f in self.files)
+        self.bar.update(done - self.bar.n)
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self._update()
+        self.bar.close()
 
 
 class _GpuPool:

@@ -34,19 +34,23 @@ class DefaultSummarizer:
 
     def _scores(self, models, datasets, work_dir):
         """{(dataset abbr, model abbr): (metric, value)} for every result on disk."""
-        scores = {}
+        scores, missing = {}, {}
         for m in models:
             for d in datasets:
                 path = results_path(work_dir, m, d)
                 if not path.exists():
                     reason = ('unlabelled split, predictions only'
                               if predictions_path(work_dir, m, d).exists() else 'no predictions')
-                    logger.warning('summary: %s / %s has no result (%s)', model_abbr(m), dataset_abbr(d), reason)
+                    missing.setdefault((model_abbr(m), reason), []).append(dataset_abbr(d))
                     continue
                 metrics = {k: v for k, v in read_json(path).items() if isinstance(v, (int, float))}
                 if metrics:
                     metric = next(iter(metrics))
                     scores[(dataset_abbr(d), model_abbr(m))] = (metric, metrics[metric])
+        # One line per model and reason, however many datasets it concerns.
+        for (model, reason), abbrs in missing.items():
+            shown = ', '.join(abbrs[:3]) + (f' and {len(abbrs) - 3} more' if len(abbrs) > 3 else '')
+            logger.warning('summary: %s has no score for %s (%s)', model, shown, reason)
         return scores
 
     def _group_rows(self, model_names, scores, by_abbr):

@@ -59,8 +59,9 @@ def run(task):
                                                       for k, v in metrics.items()))
             outcome.append((abbr, None))
         except EvalkitError as exc:
-            logger.error('%s', exc)
-            outcome.append((abbr, str(exc)))
+            message = str(exc) if str(exc).startswith(abbr) else f'{abbr}: {exc}'
+            logger.error('%s', message)
+            outcome.append((abbr, message))
     return outcome
 
 

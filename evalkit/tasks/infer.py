@@ -50,6 +50,10 @@ def infer_dataset(model, model_cfg, dataset_cfg, work_dir, data_root):
         raise EvalkitError(f'{abbr}: in-context examples need an ice_template')
     output_column = reader.get('output_column')
     requests = inferencer.build(model, prompt_template, ice_template, ice_ids, train, test, output_column)
+    shortened = sum(r['n_examples'] < len(ids) for r, ids in zip(requests, ice_ids))
+    if shortened:
+        logger.info('%s: %d of %d prompts exceed max_seq_len=%s and get fewer in-context examples',
+                    abbr, shortened, len(requests), model.max_seq_len)
 
     done = {}
     if partial.exists():
@@ -86,8 +90,9 @@ def run(task):
             logger.info('%s: %s written in %.1f s', abbr, path, time.time() - start)
             outcome.append((abbr, None))
         except EvalkitError as exc:
-            logger.error('%s: %s', abbr, exc)
-            outcome.append((abbr, str(exc)))
+            message = str(exc) if str(exc).startswith(abbr) else f'{abbr}: {exc}'
+            logger.error('%s', message)
+            outcome.append((abbr, message))
     return outcome
 
 

@@ -42,15 +42,17 @@ class BaseInferencer:
         return join_examples([ice_template.render_example(r, r[output_column]) for r in rows])
 
     # ----------------------------------------------------------- batch plan
-    def batch_plan(self, lengths, batch_size):
-        """Indices grouped into batches, longest prompts first."""
-        order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    def batch_plan(self, requests, lengths, batch_size):
+        """Indices grouped into batches: prompts with the same number of in-context examples
+        together (they share their head, which the model computes once), longest first."""
+        order = sorted(range(len(lengths)),
+                       key=lambda i: (-requests[i].get('n_examples', 0), -lengths[i], i))
         return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
     def run_plan(self, requests, lengths, batch_size, done, on_batch, run_batch, desc):
         """Run every batch not already finished; ``done`` maps index to a finished record."""
         records = dict(done or {})
-        plan = self.batch_plan(lengths, max(1, batch_size))
+        plan = self.batch_plan(requests, lengths, max(1, batch_size))
         todo = [b for b in plan if not all(i in records for i in b)]
         if done:
             logger.info('%s: %d of %d rows already done, resuming', desc, len(records), len(requests))

@@ -1,8 +1,5 @@
 """Generative inference: the model writes an answer, which post-processing reads later."""
-from ...utils.logging import get_logger
 from .base import BaseInferencer
-
-logger = get_logger()
 
 
 class GenInferencer(BaseInferencer):
@@ -16,19 +13,15 @@ class GenInferencer(BaseInferencer):
     def build(self, model, prompt_template, ice_template, ice_ids, train, test, output_column):
         """One request per test row: the prepared prompt, its token count and the gold answer."""
         max_len = self.max_seq_len or model.max_seq_len
-        requests, shortened = [], 0
+        requests = []
         for i, row in enumerate(test):
             def build(k, row=row, ids=ice_ids[i]):
                 ice = self.examples(ice_template, train, ids, k, output_column) if ids else []
                 return model.prepare(prompt_template.render(row, ice=ice, blank_column=output_column))
             prompt, k = self.fit_examples(build, len(ice_ids[i]),
                                           lambda p: max_len and model.token_len(p) > max_len)
-            shortened += k < len(ice_ids[i])
             requests.append({'origin_prompt': prompt, 'n_examples': k,
                              'gold': row.get(output_column) if output_column else None})
-        if shortened:
-            logger.info('%d of %d prompts exceeded max_seq_len=%s and were given fewer in-context '
-                        'examples', shortened, len(test), max_len)
         return requests
 
     def infer(self, model, requests, done=None, on_batch=None, desc='gen'):

@@ -5,10 +5,7 @@ Options are always scored as plain text (a chat model included), the way OpenCom
 with a base model.
 """
 from ...models.base import turns_to_text
-from ...utils.logging import get_logger
 from .base import BaseInferencer
-
-logger = get_logger()
 
 
 class PPLInferencer(BaseInferencer):
@@ -23,7 +20,7 @@ class PPLInferencer(BaseInferencer):
         if not labels:
             raise ValueError('PPLInferencer needs a template keyed by answer label, or labels=[...]')
         max_len = self.max_seq_len or model.max_seq_len
-        requests, shortened = [], 0
+        requests = []
         for i, row in enumerate(test):
             def build(k, row=row, ids=ice_ids[i]):
                 ice = self.examples(ice_template, train, ids, k, output_column) if ids else []
@@ -32,12 +29,8 @@ class PPLInferencer(BaseInferencer):
             prompts, k = self.fit_examples(
                 build, len(ice_ids[i]),
                 lambda p: max_len and max(model.token_len(t) for t in p.values()) > max_len)
-            shortened += k < len(ice_ids[i])
             requests.append({'origin_prompt': prompts, 'n_examples': k,
                              'gold': row.get(output_column) if output_column else None})
-        if shortened:
-            logger.info('%d of %d prompts exceeded max_seq_len=%s and were given fewer in-context '
-                        'examples', shortened, len(test), max_len)
         return requests
 
     def infer(self, model, requests, done=None, on_batch=None, desc='ppl'):
