@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.evalkit-setup
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test bench clean
 
 setup: $(STAMP)
 
@@ -25,3 +25,8 @@ test: setup
 
 clean:
 	rm -rf outputs .pytest_cache
+
+bench: setup
+	$(BIN)/python bench/compare_opencompass.py
+	$(BIN)/python bench/floor.py --mode gen
+	$(BIN)/python bench/floor.py --mode ppl

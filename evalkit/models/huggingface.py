@@ -203,44 +203,75 @@ class HuggingFaceBaseModel(BaseModel):
         return self.generate_ids(encoded, max_out_len, stops)
 
     def generate_ids(self, encoded, max_out_len, stops, use_prefix_cache=True):
-        """Greedy decoding of a batch of token-id lists: shared head cached, own tails left-padded."""
+        """Greedy decoding of token-id lists.
+
+        The shared head comes from the cache; each prompt's own tail runs alone, so no compute is
+        spent on padding; the rows that go on past their first token are then decoded together.
+        """
         torch = self.torch
         k, kv, _ = self._shared_prefix(encoded, with_nll=False) if use_prefix_cache else (0, None, 0.0)
-        tails = [ids[k:] for ids in encoded]
-        width = max(len(t) for t in tails)
-        pad = self.tokenizer.pad_token_id
-        batch = len(encoded)
-        input_ids = torch.tensor([[pad] * (width - len(t)) + t for t in tails], device=self.device)
-        mask = torch.tensor([[1] * k + [0] * (width - len(t)) + [1] * len(t) for t in tails],
-                            device=self.device)
-        positions = torch.tensor([[k] * (width - len(t)) + list(range(k, k + len(t))) for t in tails],
-                                 device=self.device)
-        out_tokens = [[] for _ in range(batch)]
-        done = [False] * batch
-        past = self._batch_cache(kv, batch)
-        step_ids, step_pos = input_ids, positions
+        out_tokens = [[] for _ in encoded]
+        done = [max_out_len < 1] * len(encoded)
+        caches = [None] * len(encoded)
         with torch.inference_mode():
-            for _ in range(max_out_len):
-                out = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_pos,
-                                 use_cache=True, logits_to_keep=1, **{self._cache_arg: past})
-                past = out.cache if self._cache_arg == 'cache' else out.past_key_values
-                next_ids = out.logits[:, -1, :].argmax(-1)
-                for row, token in enumerate(next_ids.tolist()):
-                    if done[row]:
-                        continue
-                    if token in self.eos_ids:
-                        done[row] = True
-                        continue
-                    out_tokens[row].append(token)
-                    if stops and self._hits_stop(out_tokens[row], stops):
-                        done[row] = True
-                if all(done):
-                    break
-                step_ids = next_ids[:, None]
-                step_pos = step_pos[:, -1:] + 1
-                mask = torch.cat([mask, mask.new_ones((batch, 1))], dim=1)
+            for row, ids in enumerate(encoded):
+                if done[row]:
+                    continue
+                tail = torch.tensor([ids[k:]], device=self.device)
+                positions = torch.arange(k, len(ids), device=self.device)[None]
+                out = self.model(input_ids=tail, position_ids=positions, use_cache=True, logits_to_keep=1,
+                                 **{self._cache_arg: self._batch_cache(kv, 1)})
+                caches[row] = self._cache_of(out)
+                self._accept(row, int(out.logits[0, -1].argmax()), out_tokens, done, stops, max_out_len)
+            live = [row for row in range(len(encoded)) if not done[row]]
+            if live:
+                self._decode_together(live, [len(encoded[r]) - k for r in live], k,
+                                      [caches[r] for r in live], out_tokens, done, stops, max_out_len)
         texts = [self.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in out_tokens]
         return [cut_at_stop(text, stops) for text in texts]
+
+    def _cache_of(self, out):
+        return out.cache if self._cache_arg == 'cache' else out.past_key_values
+
+    def _accept(self, row, token, out_tokens, done, stops, max_out_len):
+        if token in self.eos_ids:
+            done[row] = True
+            return
+        out_tokens[row].append(token)
+        if len(out_tokens[row]) >= max_out_len or (stops and self._hits_stop(out_tokens[row], stops)):
+            done[row] = True
+
+    def _decode_together(self, live, tail_lens, k, caches, out_tokens, done, stops, max_out_len):
+        """Decode the rows in ``live`` as one batch: their caches are merged, tails left-padded."""
+        from transformers import DynamicCache
+        torch = self.torch
+        width = max(tail_lens)
+        data = []
+        for layer in range(len(caches[0].layers)):
+            merged = []
+            for part in ('keys', 'values'):
+                rows = []
+                for cache, n in zip(caches, tail_lens):
+                    t = getattr(cache.layers[layer], part)
+                    gap = t.new_zeros(t.shape[0], t.shape[1], width - n, t.shape[3])
+                    rows.append(torch.cat([t[:, :, :k], gap, t[:, :, k:]], dim=2))
+                merged.append(torch.cat(rows))
+            data.append(tuple(merged))
+        past = DynamicCache(ddp_cache_data=data, config=self.model.config)
+        mask = torch.tensor([[1] * k + [0] * (width - n) + [1] * n for n in tail_lens], device=self.device)
+        positions = torch.tensor([[k + n] for n in tail_lens], device=self.device)
+        step_ids = torch.tensor([[out_tokens[r][-1]] for r in live], device=self.device)
+        while not all(done[r] for r in live):
+            mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=1)
+            out = self.model(input_ids=step_ids, attention_mask=mask, position_ids=positions,
+                             use_cache=True, logits_to_keep=1, **{self._cache_arg: past})
+            past = self._cache_of(out)
+            next_ids = out.logits[:, -1, :].argmax(-1)
+            for i, row in enumerate(live):
+                if not done[row]:
+                    self._accept(row, int(next_ids[i]), out_tokens, done, stops, max_out_len)
+            step_ids = next_ids[:, None]
+            positions = positions + 1
 
     def _hits_stop(self, tokens, stops):
         tail = self.tokenizer.decode(tokens[-8:], skip_special_tokens=False)
@@ -260,39 +291,28 @@ class HuggingFaceBaseModel(BaseModel):
     def sequence_nll(self, seqs, use_prefix_cache=True):
         """Summed NLL of tokens 2..n of each sequence.
 
-        The shared head is computed once; sequences that differ only in their last token (the
-        options of one question) share one pass over their tail and are told apart by the
-        log-probs at its end.
+        The shared head comes from the cache; sequences that differ only in their last token (the
+        options of one question) share one pass over their body, each body run alone (no padding),
+        and are told apart by the log-probs at its end.
         """
         torch = self.torch
         k, kv, head_nll = self._shared_prefix(seqs, with_nll=True) if use_prefix_cache else (0, None, 0.0)
-        # Options of one question: same tokens up to the last one. Score each distinct body once.
-        bodies, owner = {}, []
-        for ids in seqs:
-            body = tuple(ids[k:-1])
-            owner.append(bodies.setdefault(body, len(bodies)))
-        body_list = [list(b) for b in bodies]
-        width = max(len(b) for b in body_list)
-        pad = self.tokenizer.pad_token_id
-        n = len(body_list)
-        input_ids = torch.tensor([b + [pad] * (width - len(b)) for b in body_list], device=self.device)
-        mask = torch.tensor([[1] * k + [1] * len(b) + [0] * (width - len(b)) for b in body_list],
-                            device=self.device)
-        positions = torch.arange(k, k + width, device=self.device).expand(n, -1)
-        lengths = torch.tensor([len(b) for b in body_list], device=self.device)
+        scored = {}
         with torch.inference_mode():
-            out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
-                             use_cache=kv is not None, **{self._cache_arg: self._batch_cache(kv, n)})
-            logprobs = torch.log_softmax(out.logits.float(), dim=-1)
-            # Within a body, position j predicts token j+1; the last position predicts the option.
-            picked = logprobs[:, :-1, :].gather(-1, input_ids[:, 1:, None])[..., 0]
-            valid = (torch.arange(1, width, device=self.device)[None, :] < lengths[:, None])
-            body_nll = -(picked * valid).sum(-1)
-            last = logprobs[torch.arange(n), lengths - 1]
-        result = []
-        for ids, b in zip(seqs, owner):
-            result.append(head_nll + float(body_nll[b]) - float(last[b, ids[-1]]))
-        return result
+            for ids in seqs:
+                body = tuple(ids[k:-1])
+                if body in scored:
+                    continue
+                tokens = torch.tensor([body], device=self.device)
+                positions = torch.arange(k, k + len(body), device=self.device)[None]
+                out = self.model(input_ids=tokens, position_ids=positions, use_cache=kv is not None,
+                                 **{self._cache_arg: self._batch_cache(kv, 1)})
+                logprobs = torch.log_softmax(out.logits[0].float(), dim=-1)
+                # Position j predicts token j+1 of the body; the last position predicts the option.
+                body_nll = -float(logprobs[:-1].gather(-1, tokens[0, 1:, None]).sum())
+                scored[body] = (body_nll, logprobs[-1])
+        return [head_nll + scored[tuple(ids[k:-1])][0] - float(scored[tuple(ids[k:-1])][1][ids[-1]])
+                for ids in seqs]
 
 
 class HuggingFacewithChatTemplate(HuggingFaceBaseModel):
