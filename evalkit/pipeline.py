@@ -61,6 +61,8 @@ def dataset_size(dataset_cfg):
 def run_pipeline(run_cfg, args):
     start = time.time()
     validate(run_cfg)
+    if args.mode in ('eval', 'viz') and not args.reuse:
+        raise EvalkitError(f'-m {args.mode} works on an earlier run: add -r (the latest) or -r TIMESTAMP')
     work_dir, stamp = resolve_work_dir(args.work_dir, args.reuse)
     models, datasets = run_cfg['models'], run_cfg['datasets']
     root = str(data_root())
@@ -73,9 +75,9 @@ def run_pipeline(run_cfg, args):
             check_dataset(d, root)
         pending = [d for d in datasets
                    if any(not predictions_path(work_dir, m, d).exists() for m in models)]
-        sizes = [dataset_size(d) for d in pending] if len(pending) > 1 else None
         workers = 1 if args.debug else (args.max_num_workers or runner.default_workers(
             [{'model': m} for m in models]))
+        sizes = [dataset_size(d) for d in pending] if workers > 1 and len(pending) > 1 else None
         tasks = SizePartitioner().partition(models, pending, num_workers=workers, sizes=sizes)
         tasks = [dict(t, work_dir=str(work_dir), data_root=root) for t in tasks]
         if args.dry_run:

@@ -100,3 +100,14 @@ def test_config_errors_name_the_file(tmp_path, caplog):
     bad.write_text('datasets = [\n  undefined_name]\n')
     assert main([str(bad), '-w', str(tmp_path)]) == 2
     assert 'bad.py' in caplog.text and 'NameError' in caplog.text and 'line 2' in caplog.text
+
+
+def test_eval_mode_needs_an_earlier_run(smollm2, caplog, tmp_path):
+    assert main(['--datasets', 'ceval_gen', '--hf-path', smollm2, '-m', 'eval', '-w', str(tmp_path)]) == 2
+    assert '-m eval works on an earlier run: add -r' in caplog.text
+
+
+def test_reuse_of_unknown_timestamp_is_named(smollm2, caplog, tmp_path):
+    assert main(['--datasets', 'ceval_gen', '--hf-path', smollm2, '-r', '20200101_000000',
+                 '-w', str(tmp_path)]) == 2
+    assert '-r 20200101_000000: no such run' in caplog.text

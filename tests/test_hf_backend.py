@@ -100,3 +100,12 @@ def test_missing_model_path_is_named(tmp_path):
 def test_folder_without_model_fails_in_one_line(tmp_path):
     with pytest.raises(EvalkitError, match='cannot load the tokenizer from'):
         HuggingFaceBaseModel(str(tmp_path))
+
+
+def test_hub_name_is_tried_and_fails_in_one_line_when_offline(monkeypatch):
+    import huggingface_hub.constants
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_OFFLINE', True)
+    with pytest.raises(EvalkitError, match='cannot load the tokenizer from evalkit-test/no-such-model') as info:
+        HuggingFaceBaseModel('evalkit-test/no-such-model')
+    assert '\n' not in str(info.value)

@@ -47,7 +47,16 @@ def test_long_prompts_lose_examples_from_the_end(tiny_model_dir, data_root):
     cfg = ceval_dataset_cfgs('gen', subjects=['computer_network'])[0]
     requests = _requests(model, cfg, data_root)
     for r in requests:
-        assert model.token_len(r['origin_prompt']) <= 700 or r['n_examples'] == 0
+        assert model.fit_len(r['origin_prompt']) <= 700 or r['n_examples'] == 0
         kept_examples = (len(r['origin_prompt']) - 1) // 2
         assert kept_examples == r['n_examples']
     assert min(r['n_examples'] for r in requests) < 5
+
+
+def test_chat_prompts_are_measured_as_opencompass_measures_them(tiny_model_dir):
+    """OpenCompass fits a chat prompt by the length of its turns joined into one user message."""
+    model = HuggingFacewithChatTemplate(str(tiny_model_dir))
+    messages = [{'role': 'user', 'content': 'Q1\n答案: \n'}, {'role': 'assistant', 'content': 'A'},
+                {'role': 'user', 'content': 'Q2\n答案: \n'}]
+    joined = [{'role': 'user', 'content': 'Q1\n答案: \nAQ2\n答案: \n'}]
+    assert model.fit_len(messages) == model.token_len(joined) < model.token_len(messages)

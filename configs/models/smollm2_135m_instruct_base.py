@@ -1,15 +1,9 @@
 # SmolLM2-135M-Instruct (Q4_1 GGUF) as a base model: prompts as plain text, no chat template.
-from evalkit.models import HuggingFaceBaseModel
-from evalkit.utils.paths import smollm2_gguf
+from mmengine.config import read_base
 
-models = [
-    dict(
-        type=HuggingFaceBaseModel,
-        abbr='smollm2-135m-instruct-base',
-        path=smollm2_gguf(),
-        max_seq_len=2048,
-        max_out_len=16,
-        batch_size=8,
-        run_cfg=dict(num_gpus=0),
-    )
-]
+from evalkit.models import HuggingFaceBaseModel
+
+with read_base():
+    from .smollm2_135m_instruct import models as _chat_models
+
+models = [dict(m, type=HuggingFaceBaseModel, abbr=m['abbr'] + '-base') for m in _chat_models]

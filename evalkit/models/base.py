@@ -80,5 +80,9 @@ class BaseModel(ABC):
     def token_len(self, prompt):
         """Number of tokens a prepared prompt takes."""
 
+    def fit_len(self, prompt):
+        """The length that decides how many in-context examples a prompt keeps (see max_seq_len)."""
+        return self.token_len(prompt)
+
     def close(self):
         """Release what the model holds (memory, connections)."""

@@ -6,6 +6,7 @@ on the left for generation and on the right for scoring.
 """
 import inspect
 import os
+import re
 import warnings
 
 from ..utils.errors import EvalkitError
@@ -16,6 +17,8 @@ from .base import BaseModel
 logger = get_logger()
 
 _DTYPES = ('float32', 'float16', 'bfloat16')
+# 'org/name' that is not a local path: transformers fetches it from the hub (when online).
+_HUB_ID = re.compile(r'[A-Za-z0-9][\w.-]*/[\w.-]+')
 
 
 def split_model_path(path, kwargs):
@@ -27,9 +30,9 @@ def split_model_path(path, kwargs):
             raise EvalkitError(f'model file not found: {path} (give --hf-path an existing .gguf file or model folder)')
         kwargs.setdefault('gguf_file', os.path.basename(path))
         path = os.path.dirname(os.path.abspath(path))
-    elif os.path.sep in path or path.startswith('.') or os.path.isabs(path):
-        if not os.path.exists(path):
-            raise EvalkitError(f'model path not found: {path} (give --hf-path an existing model folder or .gguf file)')
+    elif not os.path.exists(path) and not _HUB_ID.fullmatch(path):
+        raise EvalkitError(f'model path not found: {path} (give --hf-path an existing model folder, '
+                           'a .gguf file, or a hub name such as Qwen/Qwen2.5-0.5B-Instruct)')
     return path, kwargs
 
 
@@ -178,10 +181,7 @@ class HuggingFaceBaseModel(BaseModel):
         ids = torch.tensor([head], device=self.device)
         with torch.inference_mode():
             out = self.model(input_ids=ids, use_cache=True, logits_to_keep=0 if with_nll else 1)
-            token_nll = None
-            if with_nll:
-                logprobs = torch.log_softmax(out.logits[0, :-1].float(), dim=-1)
-                token_nll = -logprobs.gather(-1, ids[0, 1:, None])[:, 0]
+            token_nll = _token_nll(torch, out.logits[0, :-1], ids[0, 1:]) if with_nll else None
         cache = out.cache if self._cache_arg == 'cache' else out.past_key_values
         kv = [(layer.keys, layer.values) for layer in cache.layers]
         self._prefix = {'ids': list(head), 'kv': kv, 'nll': token_nll}
@@ -255,6 +255,7 @@ class HuggingFaceBaseModel(BaseModel):
                     t = getattr(cache.layers[layer], part)
                     gap = t.new_zeros(t.shape[0], t.shape[1], width - n, t.shape[3])
                     rows.append(torch.cat([t[:, :, :k], gap, t[:, :, k:]], dim=2))
+                    setattr(cache.layers[layer], part, None)  # merged: free the row's copy now
                 merged.append(torch.cat(rows))
             data.append(tuple(merged))
         past = DynamicCache(ddp_cache_data=data, config=self.model.config)
@@ -307,10 +308,9 @@ class HuggingFaceBaseModel(BaseModel):
                 positions = torch.arange(k, k + len(body), device=self.device)[None]
                 out = self.model(input_ids=tokens, position_ids=positions, use_cache=kv is not None,
                                  **{self._cache_arg: self._batch_cache(kv, 1)})
-                logprobs = torch.log_softmax(out.logits[0].float(), dim=-1)
                 # Position j predicts token j+1 of the body; the last position predicts the option.
-                body_nll = -float(logprobs[:-1].gather(-1, tokens[0, 1:, None]).sum())
-                scored[body] = (body_nll, logprobs[-1])
+                body_nll = float(_token_nll(torch, out.logits[0, :-1], tokens[0, 1:]).sum())
+                scored[body] = (body_nll, torch.log_softmax(out.logits[0, -1].float(), dim=-1))
         return [head_nll + scored[tuple(ids[k:-1])][0] - float(scored[tuple(ids[k:-1])][1][ids[-1]])
                 for ids in seqs]
 
@@ -341,6 +341,15 @@ class HuggingFacewithChatTemplate(HuggingFaceBaseModel):
             return super().token_len(prompt)
         return len(self.tokenizer(self.render(prompt), add_special_tokens=False)['input_ids'])
 
+    def fit_len(self, prompt):
+        """A chat prompt measured as OpenCompass measures it when it fits in-context examples: all
+        turns joined into one user message. That undercounts the per-turn markup a little, but it
+        keeps the same examples as OpenCompass, hence the same answers; the few prompts it lets run
+        over max_seq_len lose their first tokens, and the task log counts them."""
+        if isinstance(prompt, str):
+            return super().token_len(prompt)
+        return self.token_len([{'role': 'user', 'content': ''.join(m['content'] for m in prompt)}])
+
 
 def cut_at_stop(text, stops):
     cut = len(text)
@@ -354,6 +363,15 @@ def cut_at_stop(text, stops):
 def _first_line(exc):
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _token_nll(torch, logits, targets, chunk=256):
+    """NLL of each target under the logits before it, a chunk of positions at a time, so that
+    no second vocabulary-sized copy of the whole sequence is ever held."""
+    parts = [torch.nn.functional.cross_entropy(logits[i:i + chunk].float(), targets[i:i + chunk],
+                                               reduction='none')
+             for i in range(0, len(targets), chunk)]
+    return torch.cat(parts) if parts else logits.new_zeros(0)
 
 
 def _common_prefix_len(seqs):

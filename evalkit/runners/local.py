@@ -124,7 +124,8 @@ class _Progress:
 
     def __enter__(self):
         from tqdm import tqdm
-        self.bar = tqdm(total=len(self.files), desc=self.stage, unit='dataset', dynamic_ncols=True)
+        self.bar = tqdm(total=len(self.files), desc=self.stage, unit='dataset', dynamic_ncols=True,
+                        disable=None)  # a terminal only: a log file gets the per-task lines
         self.thread = threading.Thread(target=self._watch, daemon=True)
         self.thread.start()
         return self

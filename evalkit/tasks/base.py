@@ -5,6 +5,7 @@ A task config is a plain dict (JSON-safe, types as dotted paths):
 """
 import os
 import re
+import sys
 from pathlib import Path
 
 from ..config import dataset_abbr, model_abbr
@@ -95,3 +96,25 @@ def set_threads():
     import torch
     threads = int(os.environ.get('EVALKIT_NUM_THREADS') or 0) or os.cpu_count() or 1
     torch.set_num_threads(threads)
+
+
+def failure(abbr, exc, logger):
+    """Log a dataset's error once, its abbr in front; returns the (abbr, message) outcome."""
+    message = str(exc) if str(exc).startswith(abbr) else f'{abbr}: {exc}'
+    logger.error('%s', message)
+    return abbr, message
+
+
+def task_main(run, stage, argv, logger):
+    """``python -m evalkit.tasks.<stage> TASK.json``: exit 0 when every dataset succeeded."""
+    from ..utils.fileio import read_json
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print(f'usage: python -m evalkit.tasks.{stage} TASK.json', file=sys.stderr)
+        return 2
+    try:
+        outcome = run(read_json(argv[0]))
+    except EvalkitError as exc:
+        logger.error('%s', exc)
+        return 1
+    return 1 if any(err for _, err in outcome) else 0

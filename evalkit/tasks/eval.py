@@ -9,7 +9,7 @@ from ..registry import build, resolve
 from ..utils.errors import EvalkitError
 from ..utils.fileio import atomic_write_json, read_json
 from ..utils.logging import get_logger
-from .base import predictions_path, results_path
+from .base import failure, predictions_path, results_path, task_main
 
 logger = get_logger()
 
@@ -59,19 +59,12 @@ def run(task):
                                                       for k, v in metrics.items()))
             outcome.append((abbr, None))
         except EvalkitError as exc:
-            message = str(exc) if str(exc).startswith(abbr) else f'{abbr}: {exc}'
-            logger.error('%s', message)
-            outcome.append((abbr, message))
+            outcome.append(failure(abbr, exc, logger))
     return outcome
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print('usage: python -m evalkit.tasks.eval TASK.json', file=sys.stderr)
-        return 2
-    outcome = run(read_json(argv[0]))
-    return 1 if any(err for _, err in outcome) else 0
+    return task_main(run, 'eval', argv, logger)
 
 
 if __name__ == '__main__':

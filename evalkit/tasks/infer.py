@@ -12,7 +12,7 @@ from ..registry import build, to_plain
 from ..utils.errors import EvalkitError
 from ..utils.fileio import atomic_write_json, read_json
 from ..utils.logging import get_logger
-from .base import load_splits, partial_path, predictions_path, set_threads, task_name
+from .base import failure, load_splits, partial_path, predictions_path, set_threads, task_main, task_name
 
 logger = get_logger()
 
@@ -54,6 +54,12 @@ def infer_dataset(model, model_cfg, dataset_cfg, work_dir, data_root):
     if shortened:
         logger.info('%s: %d of %d prompts exceed max_seq_len=%s and get fewer in-context examples',
                     abbr, shortened, len(requests), model.max_seq_len)
+    over = sum(model.token_len(p) > model.max_seq_len for r in requests
+               for p in (r['origin_prompt'].values() if isinstance(r['origin_prompt'], dict)
+                         else [r['origin_prompt']]))
+    if over:
+        logger.info('%s: %d prompt(s) still exceed max_seq_len=%s and lose their first tokens',
+                    abbr, over, model.max_seq_len)
 
     done = {}
     if partial.exists():
@@ -90,23 +96,12 @@ def run(task):
             logger.info('%s: %s written in %.1f s', abbr, path, time.time() - start)
             outcome.append((abbr, None))
         except EvalkitError as exc:
-            message = str(exc) if str(exc).startswith(abbr) else f'{abbr}: {exc}'
-            logger.error('%s', message)
-            outcome.append((abbr, message))
+            outcome.append(failure(abbr, exc, logger))
     return outcome
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print('usage: python -m evalkit.tasks.infer TASK.json', file=sys.stderr)
-        return 2
-    try:
-        outcome = run(read_json(argv[0]))
-    except EvalkitError as exc:
-        logger.error('%s', exc)
-        return 1
-    return 1 if any(err for _, err in outcome) else 0
+    return task_main(run, 'infer', argv, logger)
 
 
 if __name__ == '__main__':

@@ -57,7 +57,8 @@ class BaseInferencer:
         if done:
             logger.info('%s: %d of %d rows already done, resuming', desc, len(records), len(requests))
         with tqdm(total=len(requests), initial=len(requests) - sum(len(b) for b in todo),
-                  desc=desc, unit='row', dynamic_ncols=True, leave=False) as bar:
+                  desc=desc, unit='row', dynamic_ncols=True, leave=False,
+                  disable=None) as bar:  # a terminal only, not a worker's log file
             for batch in todo:
                 for i, record in zip(batch, run_batch([requests[i] for i in batch])):
                     records[i] = record

@@ -19,7 +19,7 @@ class GenInferencer(BaseInferencer):
                 ice = self.examples(ice_template, train, ids, k, output_column) if ids else []
                 return model.prepare(prompt_template.render(row, ice=ice, blank_column=output_column))
             prompt, k = self.fit_examples(build, len(ice_ids[i]),
-                                          lambda p: max_len and model.token_len(p) > max_len)
+                                          lambda p: max_len and model.fit_len(p) > max_len)
             requests.append({'origin_prompt': prompt, 'n_examples': k,
                              'gold': row.get(output_column) if output_column else None})
         return requests
