@@ -109,3 +109,16 @@ def test_hub_name_is_tried_and_fails_in_one_line_when_offline(monkeypatch):
     with pytest.raises(EvalkitError, match='cannot load the tokenizer from evalkit-test/no-such-model') as info:
         HuggingFaceBaseModel('evalkit-test/no-such-model')
     assert '\n' not in str(info.value)
+
+
+def test_a_prompt_that_starts_otherwise_runs_alone_with_the_same_results(base):
+    """A prompt cut on the left shares no head with its batch; the others still use the cache."""
+    texts = [SHARED + 'Q: Capital of Peru?\nA: Lima', 'Q: Capital of Peru?\nA: Lima',
+             SHARED + 'Q: Capital of Chad?\nA: Lima']
+    seqs = [base.encode(t) for t in texts]
+    base._prefix = None
+    assert base.sequence_nll(seqs) == pytest.approx([_reference_nll(base, s) for s in seqs], rel=1e-5)
+    assert base._prefix is not None and len(base._prefix['ids']) > 16
+    prompts = [base.encode(t[:-5]) for t in texts]
+    base._prefix = None
+    assert base.generate_ids(prompts, 6, []) == base.generate_ids(prompts, 6, [], use_prefix_cache=False)

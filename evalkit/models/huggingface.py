@@ -152,42 +152,50 @@ class HuggingFaceBaseModel(BaseModel):
 
     # ---------------------------------------------------------------- shared prefix
     # Prompts of one dataset share a long head (the in-context examples). Its key/value cache is
-    # computed once and reused by every later batch that starts with the same tokens; a test
+    # computed once and reused by every later prompt that starts with the same tokens; a test
     # checks that the logits equal those of the plain computation.
     MIN_SHARED = 16
 
-    def _shared_prefix(self, seqs, with_nll):
-        """(K, per-layer (k, v) of the first K tokens, summed NLL of tokens 1..K) for ``seqs``.
+    def _head_for(self, seqs, with_nll):
+        """The cached head these sequences share, computed anew when the cached one does not fit.
 
-        K leaves every sequence at least one token of its own (two when scoring, so that the last
-        token is predicted inside the batch). K is 0 when the sequences share too little for a
-        cache to pay.
+        The head is the common prefix of the sequences that start like most of the batch; a
+        prompt that starts otherwise (cut on the left to fit max_seq_len) simply runs alone.
         """
-        common = _common_prefix_len(seqs)
-        limit = min(len(s) for s in seqs) - (2 if with_nll else 1)
+        anchor = max(seqs, key=lambda s: sum(_common_prefix_len([s, o]) >= self.MIN_SHARED for o in seqs))
+        group = [s for s in seqs if _common_prefix_len([anchor, s]) >= self.MIN_SHARED]
+        common = _common_prefix_len(group)
         cached = self._prefix
         if cached is not None and (cached['nll'] is not None or not with_nll):
-            # Reuse up to one token short of where the cached head and these sequences part,
-            # so the cached log-prob of token K still belongs to every sequence.
-            k = min(_common_prefix_len([cached['ids'], seqs[0]]), common, len(cached['ids'])) - 1
-            k = min(k, limit)
-            if k >= self.MIN_SHARED and k >= 0.5 * common:
-                nll = float(cached['nll'][:k].sum()) if with_nll else None
-                return k, [(key[:, :, :k], value[:, :, :k]) for key, value in cached['kv']], nll
-        head = seqs[0][:min(common, limit + 1)]
-        if len(head) - 1 < self.MIN_SHARED:
-            return 0, None, 0.0
+            shared = _common_prefix_len([cached['ids'], anchor])
+            if shared >= self.MIN_SHARED and shared >= 0.5 * common:
+                return cached
+        head = anchor[:min(common, min(len(s) for s in group) - 1)]
+        if len(head) <= self.MIN_SHARED:
+            return None
         torch = self.torch
         ids = torch.tensor([head], device=self.device)
         with torch.inference_mode():
             out = self.model(input_ids=ids, use_cache=True, logits_to_keep=0 if with_nll else 1)
             token_nll = _token_nll(torch, out.logits[0, :-1], ids[0, 1:]) if with_nll else None
-        cache = out.cache if self._cache_arg == 'cache' else out.past_key_values
-        kv = [(layer.keys, layer.values) for layer in cache.layers]
+        kv = [(layer.keys, layer.values) for layer in self._cache_of(out).layers]
         self._prefix = {'ids': list(head), 'kv': kv, 'nll': token_nll}
-        k = len(head) - 1
-        nll = float(token_nll[:k].sum()) if with_nll else None
-        return k, [(key[:, :, :k], value[:, :, :k]) for key, value in kv], nll
+        return self._prefix
+
+    def _split(self, head, ids, own):
+        """(K, the head's cache for the first K tokens of ``ids``, summed NLL of tokens 1..K).
+
+        K stops one token short of where the head and ``ids`` part, so that the cached log-prob
+        of token K belongs to ``ids`` too, and leaves ``own`` tokens to run. K is 0 when too
+        little is shared for the cache to pay.
+        """
+        if head is None:
+            return 0, None, 0.0
+        k = min(_common_prefix_len([head['ids'], ids]), len(ids) - own + 1) - 1
+        if k < self.MIN_SHARED:
+            return 0, None, 0.0
+        nll = float(head['nll'][:k].sum()) if head['nll'] is not None else None
+        return k, [(key[:, :, :k], value[:, :, :k]) for key, value in head['kv']], nll
 
     def _batch_cache(self, kv, batch):
         from transformers import DynamicCache
@@ -209,7 +217,7 @@ class HuggingFaceBaseModel(BaseModel):
         spent on padding; the rows that go on past their first token are then decoded together.
         """
         torch = self.torch
-        k, kv, _ = self._shared_prefix(encoded, with_nll=False) if use_prefix_cache else (0, None, 0.0)
+        head = self._head_for(encoded, with_nll=False) if use_prefix_cache else None
         out_tokens = [[] for _ in encoded]
         done = [max_out_len < 1] * len(encoded)
         caches = [None] * len(encoded)
@@ -217,6 +225,7 @@ class HuggingFaceBaseModel(BaseModel):
             for row, ids in enumerate(encoded):
                 if done[row]:
                     continue
+                k, kv, _ = self._split(head, ids, own=1)
                 tail = torch.tensor([ids[k:]], device=self.device)
                 positions = torch.arange(k, len(ids), device=self.device)[None]
                 out = self.model(input_ids=tail, position_ids=positions, use_cache=True, logits_to_keep=1,
@@ -225,8 +234,8 @@ class HuggingFaceBaseModel(BaseModel):
                 self._accept(row, int(out.logits[0, -1].argmax()), out_tokens, done, stops, max_out_len)
             live = [row for row in range(len(encoded)) if not done[row]]
             if live:
-                self._decode_together(live, [len(encoded[r]) - k for r in live], k,
-                                      [caches[r] for r in live], out_tokens, done, stops, max_out_len)
+                self._decode_together(live, [len(encoded[r]) for r in live], [caches[r] for r in live],
+                                      out_tokens, done, stops, max_out_len)
         texts = [self.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in out_tokens]
         return [cut_at_stop(text, stops) for text in texts]
 
@@ -241,26 +250,25 @@ class HuggingFaceBaseModel(BaseModel):
         if len(out_tokens[row]) >= max_out_len or (stops and self._hits_stop(out_tokens[row], stops)):
             done[row] = True
 
-    def _decode_together(self, live, tail_lens, k, caches, out_tokens, done, stops, max_out_len):
-        """Decode the rows in ``live`` as one batch: their caches are merged, tails left-padded."""
+    def _decode_together(self, live, lengths, caches, out_tokens, done, stops, max_out_len):
+        """Decode the rows in ``live`` as one batch: their caches are merged, padded on the left."""
         from transformers import DynamicCache
         torch = self.torch
-        width = max(tail_lens)
+        width = max(lengths)
         data = []
         for layer in range(len(caches[0].layers)):
             merged = []
             for part in ('keys', 'values'):
                 rows = []
-                for cache, n in zip(caches, tail_lens):
+                for cache, n in zip(caches, lengths):
                     t = getattr(cache.layers[layer], part)
-                    gap = t.new_zeros(t.shape[0], t.shape[1], width - n, t.shape[3])
-                    rows.append(torch.cat([t[:, :, :k], gap, t[:, :, k:]], dim=2))
+                    rows.append(torch.cat([t.new_zeros(t.shape[0], t.shape[1], width - n, t.shape[3]), t], dim=2))
                     setattr(cache.layers[layer], part, None)  # merged: free the row's copy now
                 merged.append(torch.cat(rows))
             data.append(tuple(merged))
         past = DynamicCache(ddp_cache_data=data, config=self.model.config)
-        mask = torch.tensor([[1] * k + [0] * (width - n) + [1] * n for n in tail_lens], device=self.device)
-        positions = torch.tensor([[k + n] for n in tail_lens], device=self.device)
+        mask = torch.tensor([[0] * (width - n) + [1] * n for n in lengths], device=self.device)
+        positions = torch.tensor([[n] for n in lengths], device=self.device)
         step_ids = torch.tensor([[out_tokens[r][-1]] for r in live], device=self.device)
         while not all(done[r] for r in live):
             mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=1)
@@ -297,22 +305,23 @@ class HuggingFaceBaseModel(BaseModel):
         and are told apart by the log-probs at its end.
         """
         torch = self.torch
-        k, kv, head_nll = self._shared_prefix(seqs, with_nll=True) if use_prefix_cache else (0, None, 0.0)
-        scored = {}
+        head = self._head_for(seqs, with_nll=True) if use_prefix_cache else None
+        scored, result = {}, []
         with torch.inference_mode():
             for ids in seqs:
-                body = tuple(ids[k:-1])
-                if body in scored:
-                    continue
-                tokens = torch.tensor([body], device=self.device)
-                positions = torch.arange(k, k + len(body), device=self.device)[None]
-                out = self.model(input_ids=tokens, position_ids=positions, use_cache=kv is not None,
-                                 **{self._cache_arg: self._batch_cache(kv, 1)})
-                # Position j predicts token j+1 of the body; the last position predicts the option.
-                body_nll = float(_token_nll(torch, out.logits[0, :-1], tokens[0, 1:]).sum())
-                scored[body] = (body_nll, torch.log_softmax(out.logits[0, -1].float(), dim=-1))
-        return [head_nll + scored[tuple(ids[k:-1])][0] - float(scored[tuple(ids[k:-1])][1][ids[-1]])
-                for ids in seqs]
+                k, kv, head_nll = self._split(head, ids, own=2)
+                key = (k, tuple(ids[k:-1]))
+                if key not in scored:
+                    tokens = torch.tensor([ids[k:-1]], device=self.device)
+                    positions = torch.arange(k, len(ids) - 1, device=self.device)[None]
+                    out = self.model(input_ids=tokens, position_ids=positions, use_cache=kv is not None,
+                                     **{self._cache_arg: self._batch_cache(kv, 1)})
+                    # Position j predicts token j+1 of the body; the last position predicts the option.
+                    body_nll = float(_token_nll(torch, out.logits[0, :-1], tokens[0, 1:]).sum())
+                    scored[key] = (head_nll + body_nll, torch.log_softmax(out.logits[0, -1].float(), dim=-1))
+                shared_nll, last = scored[key]
+                result.append(shared_nll - float(last[ids[-1]]))
+        return result
 
 
 class HuggingFacewithChatTemplate(HuggingFaceBaseModel):
