@@ -159,7 +159,7 @@ def main(argv=None):
     p.add_argument('--modes', nargs='+', default=['gen', 'ppl'], choices=['gen', 'ppl'])
     p.add_argument('--batch-size', type=int, default=8)
     p.add_argument('--data-root', default=str(data_root()))
-    p.add_argument('--work', default=str(HERE / 'work'), help='scratch folder for both tools\' outputs')
+    p.add_argument('--work', default=str(HERE / 'runs'), help='scratch folder for both tools\' outputs')
     p.add_argument('--reuse-opencompass', action='store_true',
                    help='take OpenCompass\'s numbers from the last run of this script, if it ran the same subjects')
     args = p.parse_args(argv)

@@ -22,7 +22,7 @@ def _load_tool(name):
 prepare_data = _load_tool('prepare_data')
 list_configs = _load_tool('list_configs')
 
-CEVAL_SRC = (Path(os.environ.get('EVALKIT_DATA_ROOT') or '/work/shared/data')
+CEVAL_SRC = (Path(os.environ.get('EVALKIT_DATA_ROOT') or Path(__file__).resolve().parents[2] / 'shared' / 'data')
              / 'ceval' / 'formal_ceval')
 EXPECTED = sorted(f'{split}/{subject}_{split}.csv'
                   for split in CEVAL_SPLITS for subject in CEVAL_SUBJECTS)
