@@ -12,10 +12,12 @@ import argparse
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(PROJECT / 'bench'))
 
 from evalkit.datasets.ceval import ceval_dataset_cfgs  # noqa: E402
 from evalkit.models.huggingface import _common_prefix_len  # noqa: E402
@@ -94,9 +96,17 @@ def main(argv=None):
         model._prefix = None
         infer_dataset(model, model_cfg, cfg, f'{args.work}/{time.time_ns()}', root)
     spent = time.time() - start
-    print(f'{args.mode}: {len(args.subjects)} subjects, {n_tokens} distinct tokens')
-    print(f'floor (one forward pass over them): {floor:.1f} s; evalkit inference: {spent:.1f} s; '
-          f'ratio {floor / spent:.2f} (target at least 0.5)')
+    lines = [f'{args.mode}: {len(args.subjects)} subjects, {n_tokens} distinct tokens',
+             f'floor (one forward pass over them): {floor:.1f} s; evalkit inference: {spent:.1f} s; '
+             f'ratio {floor / spent:.2f} (target at least 0.5)']
+    print('\n'.join(lines))
+    from compare_opencompass import machine
+    stamp = datetime.now().strftime('%Y%m%d_%H%M%S')
+    report = Path(__file__).resolve().parent / 'results' / f'floor_{args.mode}_{stamp}.md'
+    report.write_text(f'# Compute floor, {args.mode} ({stamp})\n\nMachine: {machine()}\n\n'
+                      f'Subjects: {", ".join(args.subjects)}; batch size {args.batch_size}.\n\n'
+                      + '\n'.join(f'- {line}' for line in lines) + '\n')
+    print(f'report: {report}')
 
 
 if __name__ == '__main__':
