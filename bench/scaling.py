@@ -36,6 +36,7 @@ def main(argv=None):
     p.add_argument('--batch-sizes', nargs='+', type=int, default=[8])
     p.add_argument('--work', default=str(HERE / 'runs' / 'scaling'))
     args = p.parse_args(argv)
+    Path(args.work).mkdir(parents=True, exist_ok=True)
     rows = []
     for n in args.subjects:
         for bs in args.batch_sizes:
