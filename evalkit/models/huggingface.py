@@ -58,6 +58,9 @@ class HuggingFaceBaseModel(BaseModel):
                          generation_kwargs=generation_kwargs)
         import torch
         self.torch = torch
+        if self.generation_kwargs:
+            logger.warning('generation_kwargs %s are kept with the model config but not applied: '
+                           'evalkit decodes greedily, as benchmark scores need', self.generation_kwargs)
         num_gpus = (run_cfg or {}).get('num_gpus', 0)
         self.device = self._pick_device(num_gpus)
         model_kwargs = dict(model_kwargs or {})
