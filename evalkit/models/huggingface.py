@@ -200,12 +200,11 @@ class HuggingFaceBaseModel(BaseModel):
         nll = float(head['nll'][:k].sum()) if head['nll'] is not None else None
         return k, [(key[:, :, :k], value[:, :, :k]) for key, value in head['kv']], nll
 
-    def _batch_cache(self, kv, batch):
+    def _head_cache(self, kv):
+        """A fresh cache holding the head's keys and values (they are copied on extension,
+        never changed in place, so the head serves every prompt)."""
         from transformers import DynamicCache
-        if kv is None:
-            return None
-        data = [(key.expand(batch, -1, -1, -1), value.expand(batch, -1, -1, -1)) for key, value in kv]
-        return DynamicCache(ddp_cache_data=data, config=self.model.config)
+        return None if kv is None else DynamicCache(ddp_cache_data=kv, config=self.model.config)
 
     # ---------------------------------------------------------------- generation
     def generate(self, prompts, max_out_len, stop_words=()):
@@ -232,7 +231,7 @@ class HuggingFaceBaseModel(BaseModel):
                 tail = torch.tensor([ids[k:]], device=self.device)
                 positions = torch.arange(k, len(ids), device=self.device)[None]
                 out = self.model(input_ids=tail, position_ids=positions, use_cache=True, logits_to_keep=1,
-                                 **{self._cache_arg: self._batch_cache(kv, 1)})
+                                 **{self._cache_arg: self._head_cache(kv)})
                 caches[row] = self._cache_of(out)
                 self._accept(row, int(out.logits[0, -1].argmax()), out_tokens, done, stops, max_out_len)
             live = [row for row in range(len(encoded)) if not done[row]]
@@ -318,7 +317,7 @@ class HuggingFaceBaseModel(BaseModel):
                     tokens = torch.tensor([ids[k:-1]], device=self.device)
                     positions = torch.arange(k, len(ids) - 1, device=self.device)[None]
                     out = self.model(input_ids=tokens, position_ids=positions, use_cache=kv is not None,
-                                     **{self._cache_arg: self._batch_cache(kv, 1)})
+                                     **{self._cache_arg: self._head_cache(kv)})
                     # Position j predicts token j+1 of the body; the last position predicts the option.
                     body_nll = float(_token_nll(torch, out.logits[0, :-1], tokens[0, 1:]).sum())
                     scored[key] = (head_nll + body_nll, torch.log_softmax(out.logits[0, -1].float(), dim=-1))

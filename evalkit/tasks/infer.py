@@ -54,9 +54,7 @@ def infer_dataset(model, model_cfg, dataset_cfg, work_dir, data_root):
     if shortened:
         logger.info('%s: %d of %d prompts exceed max_seq_len=%s and get fewer in-context examples',
                     abbr, shortened, len(requests), model.max_seq_len)
-    over = sum(model.token_len(p) > model.max_seq_len for r in requests
-               for p in (r['origin_prompt'].values() if isinstance(r['origin_prompt'], dict)
-                         else [r['origin_prompt']]))
+    over = sum(r['n_tokens'] > model.max_seq_len for r in requests)
     if over:
         logger.info('%s: %d prompt(s) still exceed max_seq_len=%s and lose their first tokens',
                     abbr, over, model.max_seq_len)

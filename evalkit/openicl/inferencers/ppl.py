@@ -16,26 +16,18 @@ class PPLInferencer(BaseInferencer):
         self.labels = labels
 
     def build(self, model, prompt_template, ice_template, ice_ids, train, test, output_column):
-        labels = self.labels or prompt_template.labels
-        if not labels:
+        self._labels = self.labels or prompt_template.labels
+        if not self._labels:
             raise ValueError('PPLInferencer needs a template keyed by answer label, or labels=[...]')
-        max_len = self.max_seq_len or model.max_seq_len
-        requests = []
-        for i, row in enumerate(test):
-            def build(k, row=row, ids=ice_ids[i]):
-                ice = self.examples(ice_template, train, ids, k, output_column) if ids else []
-                return {label: turns_to_text(prompt_template.render(row, label=label, ice=ice))
-                        for label in labels}
-            prompts, k = self.fit_examples(
-                build, len(ice_ids[i]),
-                lambda p: max_len and max(model.token_len(t) for t in p.values()) > max_len)
-            requests.append({'origin_prompt': prompts, 'n_examples': k,
-                             'gold': row.get(output_column) if output_column else None})
-        return requests
+        return super().build(model, prompt_template, ice_template, ice_ids, train, test, output_column)
+
+    def render(self, model, template, row, ice, output_column):
+        return {label: turns_to_text(template.render(row, label=label, ice=ice)) for label in self._labels}
+
+    def sent_len(self, model, prompt):
+        return max(model.token_len(t) for t in prompt.values())
 
     def infer(self, model, requests, done=None, on_batch=None, desc='ppl'):
-        lengths = [max(len(t) for t in r['origin_prompt'].values()) for r in requests]
-
         def run_batch(batch):
             groups = [list(r['origin_prompt'].values()) for r in batch]
             scores = model.choice_nll(groups)
@@ -47,5 +39,5 @@ class PPLInferencer(BaseInferencer):
                                     ppl={label: round(v, 6) for label, v in zip(labels, nll)}))
             return records
 
-        return self.run_plan(requests, lengths, self.batch_size or model.batch_size, done,
+        return self.run_plan(requests, self.batch_size or model.batch_size, done,
                              on_batch, run_batch, desc)
