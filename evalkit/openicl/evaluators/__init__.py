@@ -1,4 +1,14 @@
+"""Evaluators: post-processed predictions and gold answers in, metrics with standard errors out."""
 from .accuracy import AccEvaluator
-from .base import BaseEvaluator
+from .base import BaseEvaluator, CorpusEvaluator
+from .bleu import BleuEvaluator
+from .edit_distance import EditDistanceEvaluator
+from .exact_match import ExactMatchEvaluator
+from .numeric import NumericMatchEvaluator
+from .pass_at_k import PassAtKEvaluator
+from .rouge import RougeEvaluator
+from .token_f1 import TokenF1Evaluator
 
-__all__ = ['AccEvaluator', 'BaseEvaluator']
+__all__ = ['AccEvaluator', 'BaseEvaluator', 'BleuEvaluator', 'CorpusEvaluator', 'EditDistanceEvaluator',
+           'ExactMatchEvaluator', 'NumericMatchEvaluator', 'PassAtKEvaluator', 'RougeEvaluator',
+           'TokenF1Evaluator']
