@@ -59,7 +59,7 @@ def test_gen_results_and_summary(gen_run):
     csv_files = list((gen_run / 'summary').glob('summary_*.csv'))
     assert len(csv_files) == 1
     lines = csv_files[0].read_text().splitlines()
-    assert lines[0] == 'dataset,version,metric,mode,SmolLM2-135M-Instruct.Q4_1'
+    assert lines[0] == 'dataset,version,metric,mode,SmolLM2-135M-Instruct.Q4_1,SmolLM2-135M-Instruct.Q4_1 stderr'
     assert [line.split(',')[0] for line in lines[1:]] == [f'ceval-{s}' for s in SUBJECTS]
     assert all(line.split(',')[3] == 'gen' for line in lines[1:])
     assert (gen_run / 'configs' / f'{gen_run.name}.py').is_file()
@@ -101,7 +101,7 @@ def test_resume_after_kill_gives_the_uninterrupted_predictions(smollm2, data_roo
     assert partial is not None, 'the run never saved a batch'
     run = partial.parents[2]
     assert not (partial.parent / 'ceval-computer_network.json').exists()
-    saved = json.loads(partial.read_text())
+    saved = json.loads(partial.read_text())['rows']
     assert 0 < len(saved) < 19
 
     assert main(cmd[2:] + ['-r', '--debug']) == 0

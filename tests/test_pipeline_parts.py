@@ -67,10 +67,10 @@ def test_summary_rows_groups_and_missing(tmp_path, caplog):
               {'name': 'all3', 'subsets': ['ceval-logic', 'ceval-marxism', 'ceval-law']}]
     text, paths = DefaultSummarizer(summary_groups=groups).summarize(models, datasets, tmp_path, 'T')
     rows = [line.split(',') for line in paths['csv'].read_text().splitlines()]
-    assert rows[0] == ['dataset', 'version', 'metric', 'mode', 'm1', 'm2']
+    assert rows[0] == ['dataset', 'version', 'metric', 'mode', 'm1', 'm1 stderr', 'm2', 'm2 stderr']
     assert [r[0] for r in rows[1:4]] == [d['abbr'] for d in datasets]
     assert rows[1][1:4] == [dataset_version(datasets[0]), 'accuracy', 'gen']
-    by_name = {r[0]: r[4:] for r in rows[1:]}
+    by_name = {r[0]: r[4::2] for r in rows[1:]}
     assert by_name['ceval-law'] == ['30.00', '-']
     assert by_name['pair'] == ['37.50', '15.00']
     assert by_name['all3'] == ['35.00', '-']

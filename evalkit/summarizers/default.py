@@ -1,12 +1,17 @@
 """The summary table: one row per dataset and group, one column per model.
 
 Columns: dataset, version (hash of the prompt and inference config), metric, mode (gen or ppl),
-then each model's score. Groups (``summary_groups``) average their subsets' scores, plainly or
-with ``weights``. A missing score shows as ``-``, and the log says why.
+then each model's score with its standard error (``25.28 ± 3.10``; the CSV gives the error a
+column of its own) and, when scored with ``--bootstrap``, the 95% interval. Groups
+(``summary_groups``) average their subsets' scores, plainly or with ``weights``; their error is
+pooled from the subsets' errors, sqrt(sum((w_i * se_i)^2)) / sum(w_i), as the subsets are
+independent samples. A missing score shows as ``-``, and the log says why.
 """
 import csv
 import io
+import math
 from pathlib import Path
+from typing import NamedTuple
 
 from tabulate import tabulate
 
@@ -18,6 +23,34 @@ from ..utils.logging import get_logger
 
 logger = get_logger()
 MISSING = '-'
+
+
+class Score(NamedTuple):
+    metric: str
+    value: float
+    stderr: float = None
+    ci95: tuple = None
+
+    def cell(self):
+        text = f'{self.value:.2f}'
+        if self.stderr is not None:
+            text += f' ± {self.stderr:.2f}'
+        if self.ci95 is not None:
+            text += f' [{self.ci95[0]:.2f}, {self.ci95[1]:.2f}]'
+        return text
+
+
+def headline(metrics):
+    """The Score of a results dict: its first numeric metric, with that metric's error and interval."""
+    for key, value in metrics.items():
+        if key == 'num_samples' or key.endswith(('_stderr', '_ci95')) or isinstance(value, bool) \
+                or not isinstance(value, (int, float)):
+            continue
+        stderr = metrics.get(f'{key}_stderr')
+        ci95 = metrics.get(f'{key}_ci95')
+        return Score(key, float(value), float(stderr) if isinstance(stderr, (int, float)) else None,
+                     tuple(ci95) if isinstance(ci95, (list, tuple)) and len(ci95) == 2 else None)
+    return None
 
 
 def dataset_mode(dataset_cfg):
@@ -43,10 +76,9 @@ class DefaultSummarizer:
                               if predictions_path(work_dir, m, d).exists() else 'no predictions')
                     missing.setdefault((model_abbr(m), reason), []).append(dataset_abbr(d))
                     continue
-                metrics = {k: v for k, v in read_json(path).items() if isinstance(v, (int, float))}
-                if metrics:
-                    metric = next(iter(metrics))
-                    scores[(dataset_abbr(d), model_abbr(m))] = (metric, metrics[metric])
+                score = headline(read_json(path))
+                if score is not None:
+                    scores[(dataset_abbr(d), model_abbr(m))] = score
         # One line per model and reason, however many datasets it concerns.
         for (model, reason), abbrs in missing.items():
             shown = ', '.join(abbrs[:3]) + (f' and {len(abbrs) - 3} more' if len(abbrs) > 3 else '')
@@ -73,12 +105,15 @@ class DefaultSummarizer:
                     row.append(MISSING)
                     continue
                 w = [weights.get(s, 1) for s in subsets]
-                row.append(sum(v[1] * x for v, x in zip(values, w)) / sum(w))
+                mean = sum(v.value * x for v, x in zip(values, w)) / sum(w)
+                pooled = (math.sqrt(sum((v.stderr * x) ** 2 for v, x in zip(values, w))) / sum(w)
+                          if all(v.stderr is not None for v in values) else None)
+                row.append(Score(row[2], mean, pooled))
             rows.append(row)
             # A group is itself a subset other groups can name.
             for name, value in zip(model_names, row[4:]):
                 if value != MISSING:
-                    scores[(group['name'], name)] = ('naive_average', value)
+                    scores[(group['name'], name)] = value
             by_abbr.setdefault(group['name'], {})
         return rows
 
@@ -93,20 +128,35 @@ class DefaultSummarizer:
             if abbr not in by_abbr:
                 continue
             d = by_abbr[abbr]
-            metrics = {scores[(abbr, n)][0] for n in model_names if (abbr, n) in scores}
+            metrics = {scores[(abbr, n)].metric for n in model_names if (abbr, n) in scores}
             row = [abbr, dataset_version(d), metrics.pop() if len(metrics) == 1 else MISSING, dataset_mode(d)]
-            row += [scores[(abbr, n)][1] if (abbr, n) in scores else MISSING for n in model_names]
+            row += [scores.get((abbr, n), MISSING) for n in model_names]
             rows.append(row)
         rows += self._group_rows(model_names, scores, by_abbr)
-        rows = [[f'{v:.2f}' if isinstance(v, float) else v for v in row] for row in rows]
         return self.write(header, rows, work_dir, timestamp)
+
+    @staticmethod
+    def csv_rows(header, rows):
+        """The CSV: each model's score, then its standard error in a column of its own."""
+        names = header[4:]
+        out = [header[:4] + [c for n in names for c in (n, f'{n} stderr')]]
+        for row in rows:
+            cells = row[:4]
+            for value in row[4:]:
+                if value == MISSING:
+                    cells += [MISSING, '']
+                else:
+                    cells += [f'{value.value:.2f}', '' if value.stderr is None else f'{value.stderr:.2f}']
+            out.append(cells)
+        return out
 
     def write(self, header, rows, work_dir, timestamp):
         out = Path(work_dir, 'summary')
-        text = tabulate(rows, headers=header, tablefmt='plain', disable_numparse=True)
+        shown = [[v.cell() if isinstance(v, Score) else v for v in row] for row in rows]
+        text = tabulate(shown, headers=header, tablefmt='plain', disable_numparse=True)
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator='\n').writerows([header] + rows)
-        markdown = tabulate(rows, headers=header, tablefmt='github', disable_numparse=True)
+        csv.writer(buffer, lineterminator='\n').writerows(self.csv_rows(header, rows))
+        markdown = tabulate(shown, headers=header, tablefmt='github', disable_numparse=True)
         paths = {}
         for ext, body in (('txt', text), ('csv', buffer.getvalue()), ('md', markdown)):
             paths[ext] = out / f'summary_{timestamp}.{ext}'

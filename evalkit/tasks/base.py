@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..config import dataset_abbr, model_abbr
-from ..registry import resolve
+from ..registry import accepted_kwargs, resolve
 from ..utils.errors import EvalkitError
 
 
@@ -41,13 +41,16 @@ def dataset_load_kwargs(dataset_cfg, data_root):
 
 def check_dataset(dataset_cfg, data_root):
     """Stop early, with the path to fix, when a dataset's files are missing."""
-    dataset_class(dataset_cfg).check(**dataset_load_kwargs(dataset_cfg, data_root))
+    check = getattr(dataset_class(dataset_cfg), 'check', None)  # a user's loader may have none
+    if check is not None:
+        check(**accepted_kwargs(check, dataset_load_kwargs(dataset_cfg, data_root)))
 
 
 def load_splits(dataset_cfg, data_root):
     """(train rows, test rows, reader_cfg) for a dataset config, as lists of dicts."""
     reader = dict(dataset_cfg.get('reader_cfg') or {})
-    loaded = dataset_class(dataset_cfg).load(**dataset_load_kwargs(dataset_cfg, data_root))
+    load = dataset_class(dataset_cfg).load
+    loaded = load(**accepted_kwargs(load, dataset_load_kwargs(dataset_cfg, data_root)))
     train_split = reader.get('train_split', 'train')
     test_split = reader.get('test_split', 'test')
     if hasattr(loaded, 'keys'):
@@ -118,3 +121,61 @@ def task_main(run, stage, argv, logger):
         logger.error('%s', exc)
         return 1
     return 1 if any(err for _, err in outcome) else 0
+
+
+# ------------------------------------------------------------------ fingerprints
+# What a stage's output was made from, stored beside it, so that -r never reuses predictions or
+# scores made under a config that has since changed: stale outputs are made again, or named.
+
+# Model settings that do not change what the model answers.
+_NEUTRAL_MODEL_KEYS = {'abbr', 'batch_size', 'run_cfg', 'summarizer_abbr'}
+
+
+def inference_fingerprint(model_cfg, dataset_cfg):
+    """A hash of everything the predictions depend on: the data, the prompt and inference config,
+    and the model's settings."""
+    from ..openicl.prompt_template import config_hash
+    from ..registry import to_plain
+    data = {k: v for k, v in dataset_cfg.items() if k not in ('abbr', 'eval_cfg')}
+    model = {k: v for k, v in model_cfg.items() if k not in _NEUTRAL_MODEL_KEYS}
+    return config_hash(to_plain(data), to_plain(model), length=12)
+
+
+def scoring_fingerprint(model_cfg, dataset_cfg, bootstrap=0):
+    """A hash of what the scores depend on: the predictions' fingerprint and the eval config."""
+    from ..openicl.prompt_template import config_hash
+    from ..registry import to_plain
+    return config_hash(inference_fingerprint(model_cfg, dataset_cfg),
+                       to_plain(dataset_cfg.get('eval_cfg') or {}), bootstrap, length=12)
+
+
+def predictions_meta_path(work_dir, model_cfg, dataset_cfg):
+    final = predictions_path(work_dir, model_cfg, dataset_cfg)
+    return final.with_name(final.stem + '.meta.json')
+
+
+def predictions_state(work_dir, model_cfg, dataset_cfg):
+    """'missing', 'current', or 'stale' (made under another config). Predictions without a
+    fingerprint (copied in from elsewhere) count as current."""
+    from ..utils.fileio import read_json
+    if not predictions_path(work_dir, model_cfg, dataset_cfg).exists():
+        return 'missing'
+    meta = predictions_meta_path(work_dir, model_cfg, dataset_cfg)
+    try:
+        stored = read_json(meta).get('fingerprint')
+    except (OSError, ValueError, AttributeError):
+        return 'current'
+    return 'current' if stored == inference_fingerprint(model_cfg, dataset_cfg) else 'stale'
+
+
+def results_current(work_dir, model_cfg, dataset_cfg, bootstrap=0):
+    """Whether the scores on disk were made from these predictions with this eval config."""
+    from ..utils.fileio import read_json
+    path = results_path(work_dir, model_cfg, dataset_cfg)
+    if not path.exists():
+        return False
+    try:
+        stored = read_json(path).get('fingerprint')
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stored == scoring_fingerprint(model_cfg, dataset_cfg, bootstrap)

@@ -12,7 +12,8 @@ from ..registry import build, to_plain
 from ..utils.errors import EvalkitError
 from ..utils.fileio import atomic_write_json, read_json
 from ..utils.logging import get_logger
-from .base import failure, load_splits, partial_path, predictions_path, set_threads, task_main, task_name
+from .base import (failure, inference_fingerprint, load_splits, partial_path, predictions_meta_path,
+                   predictions_path, predictions_state, set_threads, task_main, task_name)
 
 logger = get_logger()
 
@@ -59,17 +60,26 @@ def infer_dataset(model, model_cfg, dataset_cfg, work_dir, data_root):
         logger.info('%s: %d prompt(s) still exceed max_seq_len=%s and lose their first tokens',
                     abbr, over, model.max_seq_len)
 
+    fingerprint = inference_fingerprint(model_cfg, dataset_cfg)
     done = {}
     if partial.exists():
         saved = read_json(partial)
-        # Keep only rows whose prompt is unchanged: a changed config must not mix old answers in.
-        done = {int(k): v for k, v in saved.items()
-                if int(k) < len(requests) and v.get('origin_prompt') == requests[int(k)]['origin_prompt']}
+        if saved.get('fingerprint') != fingerprint:
+            logger.info('%s: the unfinished rows on disk were made under another config; starting over', abbr)
+        else:
+            # Keep only rows whose prompt is unchanged (belt and braces: the fingerprint covers it).
+            done = {int(k): v for k, v in saved['rows'].items()
+                    if int(k) < len(requests) and v.get('origin_prompt') == requests[int(k)]['origin_prompt']}
 
     def save_partial(records):
-        atomic_write_json(partial, {str(i): r for i, r in sorted(records.items())})
+        atomic_write_json(partial, {'fingerprint': fingerprint,
+                                    'rows': {str(i): r for i, r in sorted(records.items())}})
 
     records = inferencer.infer(model, requests, done=done, on_batch=save_partial, desc=abbr)
+    # The fingerprint first: predictions without one would pass for current if a crash came between.
+    atomic_write_json(predictions_meta_path(work_dir, model_cfg, dataset_cfg),
+                      {'fingerprint': fingerprint,
+                       'rows': len(records), 'created': time.strftime('%Y-%m-%d %H:%M:%S')})
     atomic_write_json(final, {str(i): r for i, r in enumerate(records)})
     if partial.exists():
         partial.unlink()
@@ -80,7 +90,12 @@ def run(task):
     """Run one task dict; returns the list of (dataset abbr, error or None)."""
     set_threads()
     work_dir, data_root = task['work_dir'], task.get('data_root')
-    todo = [d for d in task['datasets'] if not predictions_path(work_dir, task['model'], d).exists()]
+    states = {dataset_abbr(d): predictions_state(work_dir, task['model'], d) for d in task['datasets']}
+    todo = [d for d in task['datasets'] if states[dataset_abbr(d)] != 'current']
+    for d in todo:
+        if states[dataset_abbr(d)] == 'stale':
+            logger.info('%s: the predictions on disk were made under another prompt, data or model '
+                        'config; running it again', dataset_abbr(d))
     outcome = [(dataset_abbr(d), None) for d in task['datasets'] if d not in todo]
     if not todo:
         logger.info('%s: all predictions already there', task_name(task))
