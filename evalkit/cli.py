@@ -15,6 +15,7 @@ EXAMPLES = """examples:
   python run.py --datasets ceval_gen --hf-path /models/SmolLM2-135M-Instruct.Q4_1.gguf --max-out-len 16
   python run.py --datasets ceval_ppl --hf-path /models/qwen2-1.5b --hf-type base --batch-size 16
   python run.py configs/eval_demo.py -r            # resume the latest run in the work dir
+  python run.py --custom-dataset-path my_mcq.jsonl my_qa.csv --hf-path /models/qwen2-1.5b
 """
 
 
@@ -49,6 +50,24 @@ def build_parser():
     g.add_argument('--summarizer', metavar='NAME', help='summarizer config name under configs/summarizers/')
     g.add_argument('--data-root', metavar='DIR',
                    help=f'folder holding the benchmark data (default: ${DATA_ROOT_ENV}, else ./data)')
+    c = p.add_argument_group(
+        'your own questions in a file, no code needed (see docs/custom_dataset.md)',
+        'Relative paths resolve against the current directory, not the data root. '
+        'Multiple choice: columns question, A, B, ... (from A on), answer; '
+        'open questions: question, answer.')
+    c.add_argument('--custom-dataset-path', nargs='+', metavar='FILE',
+                   help='.jsonl or .csv files, each evaluated as a dataset named after its file; '
+                        'settings are read from FILE.meta.json when it is there')
+    c.add_argument('--custom-dataset-meta-path', metavar='FILE',
+                   help='the settings file for a single --custom-dataset-path (default: FILE.meta.json)')
+    c.add_argument('--custom-dataset-dev-path', metavar='FILE',
+                   help='in-context examples in the same form as the file (default: with "shots" in the '
+                        'meta file, the first rows of the file itself, left out of the test)')
+    c.add_argument('--custom-dataset-data-type', choices=['mcq', 'qa'],
+                   help='multiple choice or open questions (default: detected from the columns)')
+    c.add_argument('--custom-dataset-infer-method', choices=['gen', 'ppl'],
+                   help='gen: the model writes its answer (default); '
+                        'ppl: the most likely option wins (multiple choice only)')
     m = p.add_argument_group('a Hugging Face model given by path')
     m.add_argument('--hf-path', metavar='PATH', help='a model folder, a hub name, or a .gguf file')
     m.add_argument('--hf-type', choices=['base', 'chat'], default='chat',
@@ -80,6 +99,9 @@ def build_parser():
     r.add_argument('--debug', action='store_true',
                    help='run every task in this process, one after another, with logs on the terminal')
     r.add_argument('--dry-run', action='store_true', help='print the tasks and stop')
+    r.add_argument('--bootstrap', type=int, default=0, metavar='N',
+                   help='add a 95%% bootstrap interval from N resamples (e.g. 1000) to every score; '
+                        'standard errors are always given')
     return p
 
 
@@ -120,6 +142,26 @@ def select_subsets(datasets, patterns):
     return kept
 
 
+def custom_datasets(args):
+    """The dataset dicts of the --custom-dataset-path files."""
+    paths = args.custom_dataset_path or []
+    for flag, value in (('--custom-dataset-meta-path', args.custom_dataset_meta_path),
+                        ('--custom-dataset-dev-path', args.custom_dataset_dev_path)):
+        if value and len(paths) != 1:
+            raise EvalkitError(f'{flag} goes with one --custom-dataset-path file '
+                               '(for several files, put FILE.meta.json next to each)')
+    for flag, value in (('--custom-dataset-data-type', args.custom_dataset_data_type),
+                        ('--custom-dataset-infer-method', args.custom_dataset_infer_method)):
+        if value and not paths:
+            raise EvalkitError(f'{flag} needs --custom-dataset-path FILE')
+    from .datasets.custom import custom_dataset_cfg
+    return [custom_dataset_cfg(path, meta_path=args.custom_dataset_meta_path,
+                               dev_path=args.custom_dataset_dev_path,
+                               data_type=args.custom_dataset_data_type,
+                               infer_method=args.custom_dataset_infer_method)
+            for path in paths]
+
+
 def build_run_config(args):
     """models, datasets and summarizer from a config file and/or the flags."""
     from .config import collect, find_config, load_config, load_named
@@ -130,6 +172,7 @@ def build_run_config(args):
         datasets = load_named('datasets', args.datasets)
     if args.subsets:
         datasets = select_subsets(datasets, args.subsets)
+    datasets += custom_datasets(args)
     if args.models:
         models = load_named('models', args.models)
     if args.hf_path:
@@ -142,17 +185,19 @@ def build_run_config(args):
             if getattr(args, key) is not None and not args.hf_path:
                 model[key] = getattr(args, key)
     if not datasets:
-        raise EvalkitError('no datasets given: name them with --datasets NAME (e.g. ceval_gen) '
-                           'or in a config file')
+        raise EvalkitError('no datasets given: name them with --datasets NAME (e.g. ceval_gen), '
+                           'give your own file with --custom-dataset-path FILE, or use a config file')
     summarizer = cfg.get('summarizer')
     if args.summarizer:
         summarizer = load_config(find_config('summarizers', args.summarizer)).get('summarizer')
-    return {'models': models, 'datasets': datasets, 'summarizer': summarizer}
+    judging = {k: cfg[k] for k in ('judge_models', 'eval') if k in cfg}  # subjective evaluation
+    return {'models': models, 'datasets': datasets, 'summarizer': summarizer, **judging}
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    saved_root = os.environ.get(DATA_ROOT_ENV)
+    from .config import IMPORT_PATHS_ENV
+    saved_env = {k: os.environ.get(k) for k in (DATA_ROOT_ENV, IMPORT_PATHS_ENV)}
     if args.data_root:
         # Configs read the data root while they load (eval_demo.py adds C-Eval when it is there).
         os.environ[DATA_ROOT_ENV] = os.path.abspath(args.data_root)
@@ -168,10 +213,11 @@ def main(argv=None):
         get_logger().error('interrupted: finished work is kept; resume with -r')
         return 130
     finally:
-        if saved_root is None:
-            os.environ.pop(DATA_ROOT_ENV, None)
-        else:
-            os.environ[DATA_ROOT_ENV] = saved_root
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ or a bare public name found in one of evalkit's packages. OpenCompass dotted pat
 written for OpenCompass need no edits for the pieces evalkit provides.
 """
 import importlib
+import inspect
 
 from .utils.errors import EvalkitError
 
@@ -45,6 +46,22 @@ def build(cfg, **extra):
     cls = resolve(cfg.pop('type'))
     cfg.update(extra)
     return cls(**cfg)
+
+
+def accepted_kwargs(fn, kwargs):
+    """The part of ``kwargs`` that ``fn`` accepts: all of it when it takes ``**kwargs``.
+
+    A user's loader written for OpenCompass may take only ``path`` (or only ``**kwargs``); the
+    tasks pass what it can take rather than fail on ``data_root=``.
+    """
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: pass everything
+        return dict(kwargs)
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return dict(kwargs)
+    names = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return {k: v for k, v in kwargs.items() if k in names}
 
 
 def type_name(obj):

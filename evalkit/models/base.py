@@ -28,7 +28,9 @@ def turns_to_messages(turns):
     """Turn a prompt into chat messages: HUMAN/BOT/SYSTEM become user/assistant/system.
 
     Plain-string separators carry no role and are dropped; an empty turn (the slot the model is
-    to fill) is dropped; consecutive turns of one role are merged with a line break.
+    to fill) is dropped; consecutive turns of one role are merged with a line break. A last BOT
+    turn is the one the model writes, so it is not sent even when the template starts it
+    (``Answer: {answer}``): OpenCompass's chat models drop it too.
     """
     messages = []
     for item in turns:
@@ -39,6 +41,8 @@ def turns_to_messages(turns):
             messages[-1]['content'] += '\n' + item['prompt']
         else:
             messages.append({'role': role, 'content': item['prompt']})
+    if len(messages) > 1 and messages[-1]['role'] == ROLE_NAMES['BOT']:
+        messages.pop()
     return messages
 
 
