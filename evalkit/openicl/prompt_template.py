@@ -42,7 +42,10 @@ class PromptTemplate:
         values = dict(row)
         if blank_column is not None:
             values[blank_column] = ''
-        return _expand(self._pick(label), values, self.ice_token, ice or [])
+        template = self._pick(label)
+        if isinstance(template, str) and not ice:
+            ice = [ICE_END]  # OpenCompass's mark where a plain-string template has no examples
+        return _expand(template, values, self.ice_token, ice or [])
 
     def render_example(self, row, label):
         """One in-context example: the row with its answer filled in."""
@@ -50,7 +53,10 @@ class PromptTemplate:
 
 
 def join_examples(examples):
-    """The turns of several in-context examples, with the separators OpenCompass puts between them."""
+    """The turns of several in-context examples, with the separators OpenCompass puts between them.
+    Examples of a plain-string template become one text, as OpenCompass joins them."""
+    if examples and all(len(e) == 1 and isinstance(e[0], str) for e in examples):
+        return [ICE_SEPARATOR.join(e[0] for e in examples) + ICE_END]
     turns = []
     for example in examples:
         turns.extend(example)
@@ -77,6 +83,11 @@ def _expand(template, values, ice_token, ice):
         return [fill(text, values)]
 
     if isinstance(template, str):
+        if ice_token and ice_token in template and all(isinstance(t, str) for t in ice):
+            # A plain-string template stays one text with its examples inside, as in OpenCompass.
+            before, after = template.split(ice_token, 1)
+            text = fill(before, values) + ''.join(ice) + fill(after, values)
+            return [text] if text else []
         return [t for t in piece(template) if t != '' or isinstance(t, dict)]
     turns = []
     for part in ('begin', 'round', 'end'):
