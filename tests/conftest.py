@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import pytest
+from api_server import llama_server, scripted_server  # noqa: F401  (fixtures of tests/api_server.py)
 
 PROJECT = Path(__file__).resolve().parents[1]
 NOTES = PROJECT.parent / 'shared' / 'notes' / 'opencompass-0.5.4-prompts'
