@@ -10,9 +10,9 @@ from pathlib import Path
 
 from .config import dataset_abbr, dump_config, model_abbr
 from .partitioners import SizePartitioner
-from .registry import build
+from .registry import build, resolve
 from .runners import LocalRunner
-from .tasks.base import check_dataset, predictions_path, results_path, task_name
+from .tasks.base import check_dataset, predictions_state, results_current, task_name
 from .utils.errors import EvalkitError
 from .utils.logging import get_logger
 from .utils.paths import data_root
@@ -45,6 +45,11 @@ def validate(run_cfg):
         dupes = [a for a, n in Counter(abbr(i) for i in items).items() if n > 1]
         if dupes:
             raise EvalkitError(f'two {kind}s share the abbr {dupes[0]!r}: give each an abbr of its own')
+    for model in run_cfg['models']:
+        # A model type may refuse its config before the config is saved (an API key written in it).
+        check = getattr(resolve(model['type']), 'check_config', None) if model.get('type') else None
+        if check:
+            check(model)
 
 
 def dataset_size(dataset_cfg):
@@ -60,7 +65,10 @@ def dataset_size(dataset_cfg):
 
 def run_pipeline(run_cfg, args):
     start = time.time()
+    run_cfg = subjective_run_cfg(run_cfg)
     validate(run_cfg)
+    if (getattr(args, 'bootstrap', 0) or 0) < 0:
+        raise EvalkitError(f'--bootstrap {args.bootstrap}: give a number of resamples, e.g. 1000 (0: none)')
     if args.mode in ('eval', 'viz') and not args.reuse:
         raise EvalkitError(f'-m {args.mode} works on an earlier run: add -r (the latest) or -r TIMESTAMP')
     work_dir, stamp = resolve_work_dir(args.work_dir, args.reuse)
@@ -74,7 +82,7 @@ def run_pipeline(run_cfg, args):
         for d in datasets:
             check_dataset(d, root)
         pending = [d for d in datasets
-                   if any(not predictions_path(work_dir, m, d).exists() for m in models)]
+                   if any(predictions_state(work_dir, m, d) != 'current' for m in models)]
         workers = 1 if args.debug else (args.max_num_workers or runner.default_workers(
             [{'model': m} for m in models]))
         sizes = [dataset_size(d) for d in pending] if workers > 1 and len(pending) > 1 else None
@@ -89,15 +97,21 @@ def run_pipeline(run_cfg, args):
             logger.info('%d of %d datasets already have predictions', len(datasets) - len(pending), len(datasets))
         failures += [(task_name(t), err) for t, err in runner.launch(tasks, 'infer', work_dir) if err]
 
-    if args.mode in ('all', 'eval'):
-        tasks = [{'model': m, 'datasets': datasets, 'work_dir': str(work_dir)} for m in models]
-        tasks = [dict(t, datasets=[d for d in datasets if not results_path(work_dir, t['model'], d).exists()
-                                   and predictions_path(work_dir, t['model'], d).exists()])
-                 for t in tasks]
+    subjective = is_subjective(run_cfg)
+    if subjective and args.mode != 'infer':
+        failures += run_subjective(run_cfg, args, work_dir, stamp, runner)
+
+    if args.mode in ('all', 'eval') and not subjective:
+        bootstrap = getattr(args, 'bootstrap', 0) or 0
+        # Scored again: whatever has predictions but no scores from this eval config yet.
+        tasks = [{'model': m, 'work_dir': str(work_dir), 'bootstrap': bootstrap,
+                  'datasets': [d for d in datasets if predictions_state(work_dir, m, d) != 'missing'
+                               and not results_current(work_dir, m, d, bootstrap)]}
+                 for m in models]
         tasks = [t for t in tasks if t['datasets']]
         failures += [(task_name(t), err) for t, err in runner.launch(tasks, 'eval', work_dir) if err]
 
-    if args.mode in ('all', 'viz', 'eval'):
+    if args.mode in ('all', 'viz', 'eval') and not subjective:
         summarizer_cfg = dict(run_cfg.get('summarizer') or {})
         summarizer_cfg.setdefault('type', 'DefaultSummarizer')
         if 'summary_groups' not in summarizer_cfg:
@@ -113,7 +127,64 @@ def run_pipeline(run_cfg, args):
 
 
 def default_groups(datasets):
-    """The C-Eval groups whose every subject is in this run (partial groups would only show -)."""
+    """Every built-in benchmark's groups whose every subset is in this run (partial groups would
+    only show -): C-Eval, CMMLU, and MMLU on test and on val."""
     from .datasets.ceval import ceval_summary_groups
+    from .datasets.cmmlu import cmmlu_summary_groups
+    from .datasets.mmlu import mmlu_summary_groups
+    groups = ceval_summary_groups() + cmmlu_summary_groups() + mmlu_summary_groups('test') \
+        + mmlu_summary_groups('val')
     present = {dataset_abbr(d) for d in datasets}
-    return [g for g in ceval_summary_groups() if set(g['subsets']) <= present]
+    return [g for g in groups if set(g['subsets']) <= present]
+
+
+# ------------------------------------------------------------------ subjective evaluation
+# A run whose datasets are judged by a model (``judge_models``, datasets with ``mode=``): inference
+# is the same as any run's; then the judge stage writes judgements and the subjective summarizer
+# reads them. See docs/subjective.md.
+
+def is_subjective(run_cfg):
+    from .partitioners.subjective import is_subjective_dataset
+    partitioner = ((run_cfg.get('eval') or {}).get('partitioner')) or {}
+    return bool(run_cfg.get('judge_models') or partitioner.get('judge_models')
+                or any(is_subjective_dataset(d) for d in run_cfg['datasets']))
+
+
+def subjective_run_cfg(run_cfg):
+    """The run config with every dataset's judge settings (mode, base_models, ...) kept in its
+    eval_cfg, where they do not count as inference settings."""
+    if not is_subjective(run_cfg):
+        return run_cfg
+    from .partitioners.subjective import with_judge_settings
+    partitioner = ((run_cfg.get('eval') or {}).get('partitioner')) or {}
+    validate({'models': list(run_cfg.get('judge_models') or partitioner.get('judge_models') or []), 'datasets': []})
+    return dict(run_cfg, datasets=[with_judge_settings(d) for d in run_cfg['datasets']])
+
+
+def run_subjective(run_cfg, args, work_dir, stamp, runner):
+    """The judge stage (unless -m viz) and the subjective summary; returns the failures."""
+    from .partitioners.subjective import SubjectiveNaivePartitioner
+    from .tasks.subjective_eval import judgement_current
+    partitioner_cfg = dict((run_cfg.get('eval') or {}).get('partitioner') or {})
+    partitioner_cfg['type'] = SubjectiveNaivePartitioner
+    partitioner = build(partitioner_cfg)
+    models, datasets = run_cfg['models'], run_cfg['datasets']
+    judges = partitioner.judge_models or list(run_cfg.get('judge_models') or [])
+    failures = []
+    if args.mode in ('all', 'eval'):
+        workers = 1 if args.debug else (args.max_num_workers or runner.default_workers(
+            [{'model': j} for j in judges]))
+        tasks = partitioner.partition(models, datasets, judge_models=judges, num_workers=workers)
+        tasks = [dict(t, work_dir=str(work_dir), data_root=str(data_root())) for t in tasks
+                 if not all(judgement_current(work_dir, t['model'], d, c)
+                            for d, c in zip(t['datasets'], t['candidates']))]
+        failures += [(task_name(t), err) for t, err in runner.launch(tasks, 'subjective_eval', work_dir) if err]
+    summarizer_cfg = dict(run_cfg.get('summarizer') or {})
+    if resolve(summarizer_cfg.get('type') or 'SubjectiveSummarizer') is resolve('DefaultSummarizer'):
+        summarizer_cfg.pop('type')  # a config's objective summarizer has nothing to read here
+    summarizer_cfg.setdefault('type', 'SubjectiveSummarizer')
+    jobs = [(d, group, j) for j in judges for d, group in partitioner.jobs(models, datasets)]
+    text, paths = build(summarizer_cfg).summarize(jobs, work_dir, stamp)
+    print(text)
+    logger.info('summary written to %s', paths['txt'].parent)
+    return failures

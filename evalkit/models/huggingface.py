@@ -167,6 +167,8 @@ class HuggingFaceBaseModel(BaseModel):
         """
         anchor = max(seqs, key=lambda s: sum(_common_prefix_len([s, o]) >= self.MIN_SHARED for o in seqs))
         group = [s for s in seqs if _common_prefix_len([anchor, s]) >= self.MIN_SHARED]
+        if not group:  # every prompt is shorter than a head worth caching
+            return None
         common = _common_prefix_len(group)
         cached = self._prefix
         if cached is not None and (cached['nll'] is not None or not with_nll):

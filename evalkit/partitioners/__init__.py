@@ -1,4 +1,5 @@
 from .naive import NaivePartitioner
 from .size import SizePartitioner
+from .subjective import SubjectiveNaivePartitioner
 
-__all__ = ['NaivePartitioner', 'SizePartitioner']
+__all__ = ['NaivePartitioner', 'SizePartitioner', 'SubjectiveNaivePartitioner']

@@ -1,3 +1,6 @@
 from .default import DefaultSummarizer
+from .subjective import (AlignmentBenchSummarizer, AlpacaSummarizer, CompassArenaSummarizer, MTBenchSummarizer,
+                         SubjectiveSummarizer)
 
-__all__ = ['DefaultSummarizer']
+__all__ = ['DefaultSummarizer', 'SubjectiveSummarizer', 'AlignmentBenchSummarizer', 'AlpacaSummarizer',
+           'CompassArenaSummarizer', 'MTBenchSummarizer']

@@ -1,4 +1,5 @@
+from .chat import ChatInferencer
 from .gen import GenInferencer
 from .ppl import PPLInferencer
 
-__all__ = ['GenInferencer', 'PPLInferencer']
+__all__ = ['ChatInferencer', 'GenInferencer', 'PPLInferencer']
