@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -94,7 +95,7 @@ def run_evalkit(mode, subjects, args, work, batch_size=None, tag=''):
     cmd = [sys.executable, str(PROJECT / 'run.py'), '--datasets', f'ceval_{mode}', '--subsets', *subjects,
            '--hf-path', smollm2_gguf(), '--hf-type', OC_TYPE[mode], '--batch-size',
            str(batch_size or args.batch_size), '--max-seq-len', '2048', '--max-out-len', '16',
-           '--data-root', args.data_root, '-w', str(out)]
+           '--data-root', args.data_root, '-w', str(out)] + shlex.split(getattr(args, 'evalkit_args', '') or '')
     code, wall, rss = run_measured(cmd, work / f'evalkit_{mode}{tag}.log', cwd=PROJECT)
     if code != 0:
         raise SystemExit(f'evalkit {mode} failed (exit {code}): see {work / f"evalkit_{mode}{tag}.log"}')
@@ -162,6 +163,8 @@ def main(argv=None):
     p.add_argument('--work', default=str(HERE / 'runs'), help='scratch folder for both tools\' outputs')
     p.add_argument('--reuse-opencompass', action='store_true',
                    help='take OpenCompass\'s numbers from the last run of this script, if it ran the same subjects')
+    p.add_argument('--evalkit-args', default='', metavar='"FLAGS"',
+                   help='extra flags for evalkit\'s run, e.g. "--model-kwargs torch_dtype=bfloat16"')
     args = p.parse_args(argv)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -207,6 +210,7 @@ def main(argv=None):
         f'# evalkit vs OpenCompass 0.5.4 ({stamp})\n\nMachine: {machine()}\n\n'
         f'C-Eval val, {len(args.subjects)} subjects ({", ".join(args.subjects)}), SmolLM2-135M-Instruct '
         f'Q4_1 GGUF in float32, 5-shot, batch size {args.batch_size}, max-seq-len 2048, max-out-len 16. '
+        + (f'evalkit run with extra flags `{args.evalkit_args}`. ' if args.evalkit_args else '') +
         'Wall time: process start to summary written. Peak RSS: the whole process tree, sampled.\n\n'
         f'{text}\n\n' + '\n'.join(f'- {line}' for line in lines) + '\n\n## Differing predictions\n\n' +
         ('\n'.join(f'- {mode}: {row}' for mode, rows in diffs.items() for row in rows) or 'none') + '\n')
