@@ -156,21 +156,21 @@ MCQ = dict(question='Q?', A='a', B='b', C='c', D='d', answer='A')
 
 BAD_FILES = {
     'missing answer': ('bad.jsonl', _jsonl([MCQ, MCQ]) + '\n' + _jsonl([{k: v for k, v in MCQ.items() if k != 'answer'}]),
-                       "bad.jsonl line 4: field 'answer' missing"),  # the blank line 3 is counted
+                       "bad.jsonl: line 4: field 'answer' missing"),  # the blank line 3 is counted
     'answer not an option': ('bad.csv', 'question,A,B,C,D,answer\nQ1,a,b,c,d,A\nQ2,a,b,c,d,B\nQ3,a,b,c,d,E\n',
-                             "bad.csv line 4: answer 'E' is not one of the options A-D"),
+                             "bad.csv: line 4: answer 'E' is not one of the options A-D"),
     'option missing': ('bad.jsonl', _jsonl([MCQ, {k: v for k, v in MCQ.items() if k != 'C'}]),
-                       "bad.jsonl line 2: field 'C' missing"),
+                       "bad.jsonl: line 2: field 'C' missing"),
     'bad json': ('bad.jsonl', _jsonl([MCQ]) + '{"question": "Q?", "A": "a" "B": "b"}\n',
-                 'bad.jsonl line 2: not valid JSON'),
+                 'bad.jsonl: line 2: not valid JSON'),
     'not an object': ('bad.jsonl', _jsonl([MCQ]) + '["Q?", "a"]\n',
-                      'bad.jsonl line 2: a row must be a JSON object'),
-    'empty answer': ('bad.csv', 'question,answer\nWho?,Ann\nWhere?,  \n', "bad.csv line 3: field 'answer' is empty"),
+                      'bad.jsonl: line 2: a row must be a JSON object'),
+    'empty answer': ('bad.csv', 'question,answer\nWho?,Ann\nWhere?,  \n', "bad.csv: line 3: field 'answer' is empty"),
     'wrong field count': ('bad.csv', 'question,answer\nWho?,Ann\n"Where, then?",Rome,extra\n',
-                          'bad.csv line 3: 3 fields, but the header has 2'),
+                          'bad.csv: line 3: 3 fields, but the header has 2'),
     'empty file': ('empty.jsonl', '\n\n', 'empty.jsonl: the file is empty'),
     'unknown extension': ('my.txt', 'question,answer\n', "my.txt: unknown file type '.txt'"),
-    'no question column': ('bad.csv', 'prompt,answer\nWho?,Ann\n', "bad.csv line 2: field 'question' missing"),
+    'no question column': ('bad.csv', 'prompt,answer\nWho?,Ann\n', "bad.csv: line 2: field 'question' missing"),
 }
 
 
@@ -211,7 +211,7 @@ def test_bad_meta_settings_are_named(tmp_path, case):
 def test_bad_file_stops_the_cli_before_the_model_loads(smollm2, tmp_path, caplog):
     path = _write(tmp_path / 'bad.csv', BAD_FILES['answer not an option'][1])
     assert main(['--custom-dataset-path', str(path), '--hf-path', smollm2, '-w', str(tmp_path / 'out')]) == 2
-    assert f"{path} line 4: answer 'E' is not one of the options A-D" in caplog.text
+    assert f"{path}: line 4: answer 'E' is not one of the options A-D" in caplog.text
     assert not (tmp_path / 'out').exists()
 
 

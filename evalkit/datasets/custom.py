@@ -33,6 +33,7 @@ from ..openicl.postprocessors import first_option_postprocess
 from ..openicl.prompt_template import fill
 from ..registry import accepted_kwargs, resolve
 from ..utils.errors import EvalkitError
+from ..utils.fileio import read_jsonl
 from .base import BaseDataset
 
 DATA_TYPES = ('mcq', 'qa')
@@ -64,21 +65,7 @@ def read_rows(path):
 
 
 def _jsonl_rows(path):
-    rows = []
-    with open(path, encoding='utf-8-sig') as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                why = f'{exc.msg} at column {exc.colno}'
-                raise EvalkitError(f'{path} line {n}: not valid JSON ({why})') from exc
-            if not isinstance(row, dict):
-                raise EvalkitError(f'{path} line {n}: a row must be a JSON object '
-                                   f'({{"question": ..., "answer": ...}}), not a {type(row).__name__}')
-            rows.append((n, row))
-    return rows
+    return read_jsonl(path, encoding='utf-8-sig')
 
 
 def _csv_rows(path):
@@ -96,12 +83,12 @@ def _csv_rows(path):
                 if header is None:
                     header = _csv_header(path, start, record)
                 elif len(record) != len(header):
-                    raise EvalkitError(f'{path} line {start}: {len(record)} fields, but the header has '
+                    raise EvalkitError(f'{path}: line {start}: {len(record)} fields, but the header has '
                                        f'{len(header)}: quote a field that holds a comma')
                 else:
                     rows.append((start, {k: v for k, v in zip(header, record) if k}))
         except csv.Error as exc:
-            raise EvalkitError(f'{path} line {reader.line_num}: not valid CSV ({exc})') from exc
+            raise EvalkitError(f'{path}: line {reader.line_num}: not valid CSV ({exc})') from exc
     return rows
 
 
@@ -109,7 +96,7 @@ def _csv_header(path, line, record):
     header = [name.strip() for name in record]
     twice = sorted({name for name in header if name and header.count(name) > 1})
     if twice:
-        raise EvalkitError(f'{path} line {line}: column {twice[0]!r} appears twice in the header')
+        raise EvalkitError(f'{path}: line {line}: column {twice[0]!r} appears twice in the header')
     return header  # an unnamed column (a pandas index) is left out of the rows
 
 
@@ -120,14 +107,14 @@ def checked_rows(path, columns, output_column, options=()):
     for n, row in read_rows(path):
         missing = [c for c in columns if c not in row]
         if missing:
-            raise EvalkitError(f'{path} line {n}: field {missing[0]!r} missing')
+            raise EvalkitError(f'{path}: line {n}: field {missing[0]!r} missing')
         row = {c: _text(row[c]) for c in columns}
         if not row[output_column].strip():
-            raise EvalkitError(f'{path} line {n}: field {output_column!r} is empty')
+            raise EvalkitError(f'{path}: line {n}: field {output_column!r} is empty')
         if options:
             row[output_column] = row[output_column].strip()
             if row[output_column] not in options:
-                raise EvalkitError(f'{path} line {n}: {output_column} {row[output_column]!r} is not one of '
+                raise EvalkitError(f'{path}: line {n}: {output_column} {row[output_column]!r} is not one of '
                                    f'the options {_span(options)}')
         rows.append(row)
     return rows
@@ -258,7 +245,7 @@ def read_meta(path):
     try:
         meta = json.loads(path.read_text(encoding='utf-8-sig'))
     except json.JSONDecodeError as exc:
-        raise EvalkitError(f'{path} line {exc.lineno}: not valid JSON ({exc.msg})') from exc
+        raise EvalkitError(f'{path}: line {exc.lineno}: not valid JSON ({exc.msg})') from exc
     if not isinstance(meta, dict):
         raise EvalkitError(f'{path}: a meta file holds one JSON object ({{"abbr": ..., ...}})')
     for key in meta:
@@ -324,7 +311,7 @@ def file_layout(path, source, meta):
     uses_question = not (meta.get('template') or meta.get('human_prompt'))
     for column in [output_column, *options, *(['question'] if uses_question else []), *input_columns]:
         if column not in first:
-            raise EvalkitError(f'{path} line {first_line}: field {column!r} missing')
+            raise EvalkitError(f'{path}: line {first_line}: field {column!r} missing')
     shots = meta.get('shots')
     if shots is None:
         shots = min(DEFAULT_DEV_SHOTS, len(read_rows(meta['dev_path']))) if meta.get('dev_path') else 0

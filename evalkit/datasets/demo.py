@@ -1,9 +1,8 @@
 """The bilingual multiple-choice demo set that ships with evalkit (``evalkit/resources/demo_mc``)."""
-import json
 
 from datasets import Dataset, DatasetDict
 
-from ..utils.errors import EvalkitError
+from ..utils.fileio import read_jsonl
 from ..utils.paths import RESOURCES_DIR
 from .base import BaseDataset
 
@@ -21,14 +20,7 @@ class DemoMCDataset(BaseDataset):
         cls.check(path, name=name)
         splits = {}
         for file, split in zip(cls.required_files(), cls.SPLITS):
-            rows = []
-            with open(file, encoding='utf-8') as f:
-                for n, line in enumerate(f, 1):
-                    if line.strip():
-                        try:
-                            rows.append(json.loads(line))
-                        except json.JSONDecodeError as exc:
-                            raise EvalkitError(f'{file}:{n}: not valid JSON ({exc.msg})') from exc
+            rows = [row for _, row in read_jsonl(file)]
             if name:
                 rows = [r for r in rows if r.get('lang') == name]
             splits[split] = Dataset.from_list(rows)

@@ -4,12 +4,12 @@ Each line holds ``question`` and ``answer``: a worked solution with calculator n
 (``<<48/2=24>>``) that ends in ``#### <number>``. The loader adds ``solution``, the same solution
 as a model is shown it in the examples: without the notes, ending in ``The answer is <number>``.
 """
-import json
 import re
 
 from datasets import Dataset, DatasetDict
 
 from ..utils.errors import EvalkitError
+from ..utils.fileio import read_jsonl
 from ..utils.paths import resolve_data_path
 from .base import BaseDataset
 
@@ -46,21 +46,14 @@ class GSM8KDataset(BaseDataset):
 def read_gsm8k_jsonl(file):
     """Rows of one GSM8K file (question, answer, solution); a malformed line names itself."""
     rows = []
-    with open(file, encoding='utf-8') as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalkitError(f'{file}: line {n}: not valid JSON ({exc.msg})') from None
-            for field in ('question', 'answer'):
-                if not isinstance(row.get(field) if isinstance(row, dict) else None, str):
-                    raise EvalkitError(f'{file}: line {n}: field {field!r} is missing or not text')
-            if '#### ' not in row['answer']:
-                raise EvalkitError(f"{file}: line {n}: field 'answer' lacks the final '#### <number>'")
-            rows.append(dict(question=row['question'], answer=row['answer'],
-                             solution=gsm8k_solution(row['answer'])))
+    for n, row in read_jsonl(file):
+        for field in ('question', 'answer'):
+            if not isinstance(row.get(field), str):
+                raise EvalkitError(f'{file}: line {n}: field {field!r} is missing or not text')
+        if '#### ' not in row['answer']:
+            raise EvalkitError(f"{file}: line {n}: field 'answer' lacks the final '#### <number>'")
+        rows.append(dict(question=row['question'], answer=row['answer'],
+                         solution=gsm8k_solution(row['answer'])))
     return rows
 
 

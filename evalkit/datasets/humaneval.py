@@ -5,12 +5,12 @@ Each line is one problem: ``task_id``, ``prompt`` (signature and docstring), ``c
 ``test`` (a ``check(candidate)`` function) and ``entry_point``. The loader adds ``reference``, the
 dict ``PassAtKEvaluator`` runs a completion with.
 """
-import json
 import re
 
 from datasets import Dataset
 
 from ..utils.errors import EvalkitError
+from ..utils.fileio import read_jsonl
 from ..utils.paths import resolve_data_path
 from .base import BaseDataset
 
@@ -41,20 +41,13 @@ class HumanevalDataset(BaseDataset):
 def read_humaneval_jsonl(file):
     """The problems of one HumanEval file, each with its ``reference``; a malformed line names itself."""
     rows = []
-    with open(file, encoding='utf-8') as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalkitError(f'{file}: line {n}: not valid JSON ({exc.msg})') from None
-            for field in HUMANEVAL_FIELDS:
-                if not isinstance(row.get(field) if isinstance(row, dict) else None, str):
-                    raise EvalkitError(f'{file}: line {n}: field {field!r} is missing or not text')
-            row = {field: row[field] for field in HUMANEVAL_FIELDS}
-            row['reference'] = {k: row[k] for k in ('prompt', 'test', 'entry_point')}
-            rows.append(row)
+    for n, row in read_jsonl(file):
+        for field in HUMANEVAL_FIELDS:
+            if not isinstance(row.get(field), str):
+                raise EvalkitError(f'{file}: line {n}: field {field!r} is missing or not text')
+        row = {field: row[field] for field in HUMANEVAL_FIELDS}
+        row['reference'] = {k: row[k] for k in ('prompt', 'test', 'entry_point')}
+        rows.append(row)
     return rows
 
 

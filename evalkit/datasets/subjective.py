@@ -23,6 +23,7 @@ from datasets import Dataset
 
 from ..openicl.judge import alignbench_judge_prefix, alpaca_eval_judge_prompt, fastchat_judge_prompt
 from ..utils.errors import EvalkitError
+from ..utils.fileio import read_jsonl
 from ..utils.paths import resolve_data_path
 from .base import BaseDataset
 
@@ -40,15 +41,7 @@ def _read_json_file(file):
 
 
 def _read_jsonl_file(file):
-    rows = []
-    with open(file, encoding='utf-8') as f:
-        for n, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise EvalkitError(f'{file}: line {n}: not valid JSON ({exc.msg})') from None
-    return rows
+    return [row for _, row in read_jsonl(file)]
 
 
 def _normalize_dialogue(dialogue, where):
@@ -268,7 +261,7 @@ class AlignmentBenchDataset(BaseDataset):
 
 def read_alignbench_jsonl(file):
     """AlignBench's release JSONL as items of the generic format, as OpenCompass converts it."""
-    return [_alignbench_item(r, f'{file}: line {n}') for n, r in enumerate(_read_jsonl_file(file), 1)]
+    return [_alignbench_item(r, f'{file}: line {n}') for n, r in read_jsonl(file)]
 
 
 def _alignbench_item(record, where):
@@ -333,7 +326,7 @@ class MTBenchDataset(BaseDataset):
         prompts = _fastchat_prompts(files['prompts'])
         references = {r['question_id']: r['choices'][0]['turns'] for r in _read_jsonl_file(files['references'])}
         rows = []
-        for n, q in enumerate(_read_jsonl_file(files['questions']), 1):
+        for n, q in read_jsonl(files['questions']):
             where = f'{files["questions"]}: line {n}'
             if not isinstance(q.get('turns'), list) or 'category' not in q:
                 raise EvalkitError(f'{where}: needs "turns" (a list) and "category"')
