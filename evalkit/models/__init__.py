@@ -1,5 +1,6 @@
 """Model backends. Configs name them as ``type=HuggingFacewithChatTemplate`` and so on."""
 from .base import BaseModel
+from .catalog import model_configs
 from .huggingface import HuggingFaceBaseModel, HuggingFacewithChatTemplate
 from .openai_api import OpenAIChatModel
 
@@ -11,4 +12,4 @@ OpenAI = OpenAIChatModel
 OpenAISDK = OpenAIChatModel
 
 __all__ = ['BaseModel', 'HuggingFaceBaseModel', 'HuggingFacewithChatTemplate', 'HuggingFace',
-           'HuggingFaceCausalLM', 'OpenAIChatModel', 'OpenAI', 'OpenAISDK']
+           'HuggingFaceCausalLM', 'OpenAIChatModel', 'OpenAI', 'OpenAISDK', 'model_configs']
