@@ -14,6 +14,7 @@ EXAMPLES = """examples:
   python run.py configs/eval_demo.py --debug
   python run.py --datasets ceval_gen --hf-path /models/SmolLM2-135M-Instruct.Q4_1.gguf --max-out-len 16
   python run.py --datasets ceval_ppl --hf-path /models/qwen2-1.5b --hf-type base --batch-size 16
+  python run.py --datasets ceval_gen --models hf_qwen2_5_1_5b_instruct --model-path /models/Qwen2.5-1.5B-Instruct
   python run.py configs/eval_demo.py -r            # resume the latest run in the work dir
   python run.py --custom-dataset-path my_mcq.jsonl my_qa.csv --hf-path /models/qwen2-1.5b
 """
@@ -43,7 +44,13 @@ def build_parser():
     g = p.add_argument_group('what to evaluate')
     g.add_argument('--datasets', nargs='+', metavar='NAME',
                    help='dataset config names under configs/datasets/ (e.g. ceval_gen ceval_ppl)')
-    g.add_argument('--models', nargs='+', metavar='NAME', help='model config names under configs/models/')
+    g.add_argument('--models', nargs='+', metavar='NAME',
+                   help='model config names under configs/models/ (e.g. hf_internlm2_chat_7b; '
+                        'python tools/list_configs.py NAME finds them)')
+    g.add_argument('--model-path', metavar='PATH',
+                   help='run the one --models config on this local copy (a folder or .gguf file), '
+                        'for machines without hub access; everything else in the config is kept. '
+                        '--hf-path does the same when --models is given')
     g.add_argument('--subsets', nargs='+', metavar='NAME',
                    help="keep only these datasets of the configs, by abbr, subject or pattern "
                         "(e.g. logic marxism 'high_school_*')")
@@ -70,8 +77,9 @@ def build_parser():
                         'ppl: the most likely option wins (multiple choice only)')
     m = p.add_argument_group('a Hugging Face model given by path')
     m.add_argument('--hf-path', metavar='PATH', help='a model folder, a hub name, or a .gguf file')
-    m.add_argument('--hf-type', choices=['base', 'chat'], default='chat',
-                   help='chat: prompts go through the chat template (default); base: plain text')
+    m.add_argument('--hf-type', choices=['base', 'chat'],
+                   help='chat: prompts go through the chat template; base: plain text '
+                        '(default: chat when the tokenizer has a chat template, else base)')
     m.add_argument('--tokenizer-path', metavar='PATH', help='tokenizer folder (default: the model path)')
     m.add_argument('--tokenizer-kwargs', nargs='+', metavar='K=V', default=[],
                    help="passed to AutoTokenizer.from_pretrained, e.g. padding_side='left'")
@@ -83,8 +91,9 @@ def build_parser():
                    help='longest prompt in tokens; longer prompts get fewer in-context examples (default 2048)')
     m.add_argument('--max-out-len', type=int, metavar='N', help='most tokens generated per answer (default 256)')
     m.add_argument('--batch-size', type=int, metavar='N', help='prompts per batch (default 8)')
-    m.add_argument('--num-gpus', type=int, default=1, metavar='N',
-                   help='GPUs per model worker (default 1; the CPU is used when there is none)')
+    m.add_argument('--num-gpus', type=int, metavar='N',
+                   help='GPUs per model worker, at most those of this machine (default: what the '
+                        'model config asks for, 1 for --hf-path; 0, the CPU, on a machine without GPUs)')
     m.add_argument('--stop-words', nargs='+', default=[], metavar='WORD',
                    help='extra strings that end a generated answer')
     r = p.add_argument_group('running')
@@ -105,25 +114,121 @@ def build_parser():
     return p
 
 
+HF_TYPES = {'chat': 'HuggingFacewithChatTemplate', 'base': 'HuggingFaceBaseModel'}
+
+
 def hf_model_cfg(args):
     from .config import model_abbr
-    from .models.huggingface import split_model_path
-    split_model_path(args.hf_path, {})  # names a missing path before anything else runs
+    from .models.sources import locate_model
+    locate_model(args.hf_path, 'give --hf-path an existing model folder, a .gguf file, or a hub name '
+                 'such as Qwen/Qwen2.5-0.5B-Instruct')  # before anything else runs
+    tokenizer_kwargs = parse_kv(args.tokenizer_kwargs, '--tokenizer-kwargs')
     cfg = dict(
-        type='HuggingFacewithChatTemplate' if args.hf_type == 'chat' else 'HuggingFaceBaseModel',
+        type=HF_TYPES[args.hf_type or default_hf_type(args.tokenizer_path or args.hf_path, tokenizer_kwargs)],
         path=args.hf_path,
         tokenizer_path=args.tokenizer_path,
-        tokenizer_kwargs=parse_kv(args.tokenizer_kwargs, '--tokenizer-kwargs'),
+        tokenizer_kwargs=tokenizer_kwargs,
         model_kwargs=parse_kv(args.model_kwargs, '--model-kwargs'),
         generation_kwargs=parse_kv(args.generation_kwargs, '--generation-kwargs'),
         max_seq_len=args.max_seq_len or 2048,
         max_out_len=args.max_out_len or 256,
         batch_size=args.batch_size or 8,
         stop_words=list(args.stop_words),
-        run_cfg=dict(num_gpus=args.num_gpus),
+        run_cfg=dict(num_gpus=1),  # fitted to the machine by fit_gpus
     )
     cfg['abbr'] = model_abbr(cfg)
     return cfg
+
+
+def default_hf_type(tokenizer_path, tokenizer_kwargs):
+    """'chat' when the tokenizer has a chat template, else 'base'; the log says which and why."""
+    from .models.sources import has_chat_template
+    from .utils.logging import get_logger
+    if has_chat_template(tokenizer_path, tokenizer_kwargs):
+        get_logger().info('--hf-type chat: the tokenizer of %s has a chat template '
+                          '(--hf-type base for plain-text prompts)', tokenizer_path)
+        return 'chat'
+    get_logger().info('--hf-type base: the tokenizer of %s has no chat template', tokenizer_path)
+    return 'base'
+
+
+def is_hf_model(cfg):
+    from .models.huggingface import HuggingFaceBaseModel
+    from .registry import resolve
+    try:
+        cls = resolve(cfg.get('type'))
+    except Exception:  # an unknown type is reported when the model is built
+        return False
+    return isinstance(cls, type) and issubclass(cls, HuggingFaceBaseModel)
+
+
+def on_local_copy(cfg, path, args):
+    """A named model config run on a local copy: the path replaced, everything else kept, and
+    the flags that describe the model (type, tokenizer, kwargs) applied when given."""
+    cfg = dict(cfg, path=path)
+    if cfg.get('tokenizer_path') and not os.path.exists(os.path.expanduser(str(cfg['tokenizer_path']))):
+        cfg.pop('tokenizer_path')  # a hub tokenizer: the local copy carries its own
+    if args.tokenizer_path:
+        cfg['tokenizer_path'] = args.tokenizer_path
+    if args.hf_type:
+        cfg['type'] = HF_TYPES[args.hf_type]
+    for key, flag in (('tokenizer_kwargs', '--tokenizer-kwargs'), ('model_kwargs', '--model-kwargs')):
+        extra = parse_kv(getattr(args, key), flag)
+        if extra:
+            cfg[key] = {**(cfg.get(key) or {}), **extra}
+    if args.stop_words:
+        cfg['stop_words'] = list(cfg.get('stop_words') or []) + list(args.stop_words)
+    return cfg
+
+
+def available_gpus(requested):
+    """The number of GPUs this machine has; an error when --num-gpus asks for more."""
+    from .runners.local import visible_gpus
+    available = len(visible_gpus())
+    if requested is not None and (requested < 0 or requested > available):
+        where = (f' (CUDA_VISIBLE_DEVICES={os.environ["CUDA_VISIBLE_DEVICES"]})'
+                 if 'CUDA_VISIBLE_DEVICES' in os.environ else '')
+        fix = 'leave --num-gpus out to run on the CPU' if not available else f'give --num-gpus {available} or less'
+        raise EvalkitError(f'--num-gpus {requested}: this machine has {available} GPU(s){where}; {fix}')
+    return available
+
+
+def fit_gpus(models, requested, available):
+    """Set each Hugging Face model's ``run_cfg.num_gpus``: ``requested`` (--num-gpus) when given,
+    else what its config asks for, never more than the ``available`` GPUs; 0 (the CPU) without any."""
+    from .utils.logging import get_logger
+    for cfg in models:
+        if not is_hf_model(cfg):
+            continue
+        run_cfg = dict(cfg.get('run_cfg') or {})
+        wanted = requested if requested is not None else run_cfg.get('num_gpus', 1)
+        if wanted > available:
+            if available:
+                get_logger().warning('%s asks for %d GPUs; this machine has %d: it gets %d',
+                                     cfg.get('abbr') or cfg.get('path'), wanted, available, available)
+            wanted = available
+        run_cfg['num_gpus'] = wanted
+        cfg['run_cfg'] = run_cfg
+
+
+def named_models(args):
+    """The --models configs, on the local copy of --model-path (or --hf-path) when given."""
+    from .config import load_named
+    from .models.sources import locate_model
+    models = load_named('models', args.models)
+    local = args.model_path or args.hf_path
+    if args.model_path and args.hf_path and args.model_path != args.hf_path:
+        raise EvalkitError('--model-path and --hf-path both name a local copy for --models: give one')
+    if local:
+        if len(models) != 1:
+            raise EvalkitError(f'--model-path {local}: give one --models NAME to run on it '
+                               f'(the configs named hold {len(models)} models)')
+        models = [on_local_copy(models[0], local, args)]
+    for cfg in models:
+        if is_hf_model(cfg):
+            name = args.models[0] if len(args.models) == 1 else 'NAME'
+            locate_model(cfg['path'], f'give a local copy with --models {name} --model-path DIR')
+    return models
 
 
 def select_subsets(datasets, patterns):
@@ -165,6 +270,10 @@ def custom_datasets(args):
 def build_run_config(args):
     """models, datasets and summarizer from a config file and/or the flags."""
     from .config import collect, find_config, load_config, load_named
+    gpus = available_gpus(args.num_gpus)  # a wrong --num-gpus stops the run before anything loads
+    if args.model_path and not args.models:
+        raise EvalkitError('--model-path goes with --models NAME (a named config on a local copy); '
+                           'for a model of your own give --hf-path PATH')
     cfg = load_config(args.config) if args.config else {}
     datasets = collect(cfg, '_datasets') or list(cfg.get('datasets') or [])
     models = list(cfg.get('models') or [])
@@ -173,17 +282,20 @@ def build_run_config(args):
     if args.subsets:
         datasets = select_subsets(datasets, args.subsets)
     datasets += custom_datasets(args)
+    flagged = []  # the model built from --hf-path and the flags, which already hold them
     if args.models:
-        models = load_named('models', args.models)
-    if args.hf_path:
-        models.append(hf_model_cfg(args))
-    elif args.config is None and not args.models:
+        models = named_models(args)
+    elif args.hf_path:
+        flagged = [hf_model_cfg(args)]
+    elif args.config is None:
         raise EvalkitError('no model given: name one with --hf-path PATH or --models NAME '
                            '(python tools/list_configs.py lists them)')
     for model in models:
         for key in ('max_seq_len', 'max_out_len', 'batch_size'):
-            if getattr(args, key) is not None and not args.hf_path:
+            if getattr(args, key) is not None and not flagged:  # with --hf-path they are its own
                 model[key] = getattr(args, key)
+    models += flagged
+    fit_gpus(models, args.num_gpus, gpus)
     if not datasets:
         raise EvalkitError('no datasets given: name them with --datasets NAME (e.g. ceval_gen), '
                            'give your own file with --custom-dataset-path FILE, or use a config file')

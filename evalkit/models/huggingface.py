@@ -6,19 +6,17 @@ on the left for generation and on the right for scoring.
 """
 import inspect
 import os
-import re
 import warnings
 
 from ..utils.errors import EvalkitError
 from ..utils.logging import get_logger
 from . import gguf_cache
 from .base import BaseModel
+from .sources import HUB_ID
 
 logger = get_logger()
 
 _DTYPES = ('float32', 'float16', 'bfloat16')
-# 'org/name' that is not a local path: transformers fetches it from the hub (when online).
-_HUB_ID = re.compile(r'[A-Za-z0-9][\w.-]*/[\w.-]+')
 
 
 def split_model_path(path, kwargs):
@@ -30,10 +28,26 @@ def split_model_path(path, kwargs):
             raise EvalkitError(f'model file not found: {path} (give --hf-path an existing .gguf file or model folder)')
         kwargs.setdefault('gguf_file', os.path.basename(path))
         path = os.path.dirname(os.path.abspath(path))
-    elif not os.path.exists(path) and not _HUB_ID.fullmatch(path):
+    elif not os.path.exists(path) and not HUB_ID.fullmatch(path):
         raise EvalkitError(f'model path not found: {path} (give --hf-path an existing model folder, '
                            'a .gguf file, or a hub name such as Qwen/Qwen2.5-0.5B-Instruct)')
     return path, kwargs
+
+
+def pick_dtype(requested, device, bf16_supported=False):
+    """(dtype name or 'auto', why) for loading on ``device`` ('cpu' or 'cuda').
+
+    Unasked, a GPU gets bfloat16 when it supports it (float16 otherwise) and the CPU float32:
+    half precision on a CPU is slow and rounds enough to change answers, and 'auto' (the
+    checkpoint's own dtype, often half precision) is taken as float32 there for the same reason.
+    """
+    name = None if requested is None else str(requested).replace('torch.', '')
+    if device == 'cpu' and name in (None, 'auto'):
+        return 'float32', ('the CPU default' if name is None
+                           else "'auto' on the CPU: the checkpoint's half precision would be slow there")
+    if name is None:
+        return ('bfloat16', 'the GPU supports it') if bf16_supported else ('float16', 'this GPU lacks bfloat16')
+    return name, 'as asked'
 
 
 def _resolve_dtype(torch, value):
@@ -64,9 +78,13 @@ class HuggingFaceBaseModel(BaseModel):
         num_gpus = (run_cfg or {}).get('num_gpus', 0)
         self.device = self._pick_device(num_gpus)
         model_kwargs = dict(model_kwargs or {})
-        dtype = model_kwargs.pop('torch_dtype', model_kwargs.pop('dtype', None))
-        if dtype is None:
-            dtype = 'float32' if self.device == 'cpu' else 'bfloat16'
+        requested = model_kwargs.pop('torch_dtype', model_kwargs.pop('dtype', None))
+        dtype, why = pick_dtype(requested, self.device,
+                                self.device != 'cpu' and torch.cuda.is_bf16_supported())
+        if self.device == 'cpu' and dtype == 'float16':
+            logger.warning('%s: float16 on the CPU, as asked: slow, and its rounding can change answers '
+                           '(float32 is the CPU default)', self.abbr or path)
+        logger.info('%s: %s on %s (%s)', self.abbr or path, dtype, self.device, why)
         self.dtype = _resolve_dtype(torch, dtype)
         tokenizer_path = tokenizer_path or path
         path, model_kwargs = split_model_path(path, model_kwargs)
