@@ -1,0 +1,130 @@
+"""Contamination analysis on real data: the overlap tool on a corpus with planted C-Eval and MMLU
+samples, the clean-subset evaluation with SmolLM2, and the perplexity report."""
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+CLEAN, INPUT, BOTH = 'clean', 'input contaminated', 'input-and-label contaminated'
+SUBJECTS = ['computer_network', 'logic', 'astronomy']
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('contamination_tool', PROJECT / 'tools' / 'contamination.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rows(data_root, bench, subject):
+    folder = data_root / ('ceval/formal_ceval/val' if bench == 'ceval' else 'mmlu/val')
+    with open(folder / f'{subject}_val.csv', encoding='utf-8', newline='') as f:
+        if bench == 'ceval':
+            return list(csv.DictReader(f))
+        return [dict(zip(['question', 'A', 'B', 'C', 'D', 'answer'], r)) for r in csv.reader(f)]
+
+
+def _item(row, answer=None, cue='答案：', letters=True):
+    lines = [row['question']] + [(f'{o}. ' if letters else '') + row[o] for o in 'ABCD']
+    if answer:
+        lines.append(cue + answer)
+    return '\n'.join(lines)
+
+
+def _edit(text):
+    """Small edits a copy picks up on the web: a changed character, ASCII punctuation, spaces."""
+    chars = list(text.replace('，', ', ').replace('。', '. '))
+    middle = len(chars) // 2
+    chars[middle] = '之' if chars[middle] != '之' else '的'
+    return ' '.join(''.join(chars).split('\n'))
+
+
+@pytest.fixture(scope='module')
+def planted(data_root, tmp_path_factory):
+    """A corpus in three formats over real text (Chinese news, Paul Graham's essays), with known
+    benchmark samples planted in it; returns (corpus files, the labels expected)."""
+    folder = tmp_path_factory.mktemp('corpus')
+    net = _rows(data_root, 'ceval', 'computer_network')
+    logic = _rows(data_root, 'ceval', 'logic')
+    astro = _rows(data_root, 'mmlu', 'astronomy')
+    haystack = data_root / 'needle_haystack'
+    news = [json.loads(line)['text'] for line in
+            (haystack / 'ChineseDomainModelingEval' / 'zh_news.jsonl').read_text(encoding='utf-8').splitlines()[:60]]
+    essays = [p.read_text(encoding='utf-8') for p in sorted((haystack / 'PaulGrahamEssays').glob('*.txt'))[:6]]
+    expected = {
+        ('ceval-computer_network', 3): BOTH,      # question, options and the answer
+        ('ceval-computer_network', 5): INPUT,     # question and options only
+        ('ceval-computer_network', 13): INPUT,    # followed by a wrong answer
+        ('ceval-logic', 2): INPUT,                # small edits, no answer
+        ('ceval-logic', 7): BOTH,                 # small edits, the answer in other words
+        ('ceval-computer_network', 10): BOTH,     # answer given as the option's text
+        ('lukaemon_mmlu_val_astronomy', 1): INPUT,
+        ('lukaemon_mmlu_val_astronomy', 4): BOTH,
+    }
+    wrong = 'ABCD'[('ABCD'.index(net[13]['answer']) + 1) % 4]
+    quarter = logic[11]['question'][:len(logic[11]['question']) // 4]   # too little to count
+    jsonl_docs = news[:20] + [
+        news[20] + '\n' + _item(net[3], net[3]['answer']) + '\n' + news[21],
+        '练习题\n' + _item(net[5]) + '\n' + news[22][:300],
+        _item(net[13], wrong) + '\n' + news[23][:200],
+        news[24] + quarter,
+    ] + news[25:40]
+    with open(folder / 'web.jsonl', 'w', encoding='utf-8') as f:
+        for i, text in enumerate(jsonl_docs):
+            f.write(json.dumps({'id': i, 'content': text}, ensure_ascii=False) + '\n')
+    paragraphs = essays[:3] + [
+        _edit(_item(logic[2], letters=False)),
+        _edit(_item(logic[7])) + f' 正确答案是 ( {logic[7]["answer"]} ) ',
+        'Quiz.\n' + _item(astro[1], letters=False),
+        essays[3],
+    ]
+    (folder / 'essays.txt').write_text('\n\n'.join(paragraphs), encoding='utf-8')
+    option = net[10][net[10]['answer']]
+    parquet_docs = news[40:55] + [
+        _item(net[10]) + f'\n参考答案：{option}',
+        _item(astro[4], astro[4]['answer'], cue='The answer is (') + ').\n' + essays[4][:500],
+    ] + essays[4:6]
+    pq.write_table(pa.table({'content': parquet_docs}), folder / 'books.parquet', row_group_size=4)
+    return [str(folder / n) for n in ('web.jsonl', 'essays.txt', 'books.parquet')], expected
+
+
+@pytest.fixture(scope='module')
+def annotations(planted, data_root, tmp_path_factory):
+    corpus, _ = planted
+    out = tmp_path_factory.mktemp('ann') / 'annotations.json'
+    assert _tool().main(['overlap', '--corpus', *corpus, '--dataset', 'ceval_ppl', 'mmlu_val_ppl',
+                         '--subsets', *SUBJECTS, '--text-field', 'content', '--data-root', str(data_root),
+                         '--out', str(out)]) == 0
+    return json.loads(out.read_text(encoding='utf-8'))
+
+
+def test_overlap_finds_exactly_the_planted_samples(annotations, planted):
+    _, expected = planted
+    found = {(abbr, s['index']): s['label'] for abbr, entry in annotations['datasets'].items()
+             for s in entry['samples'] if s['label'] != CLEAN}
+    assert found == expected
+    assert annotations['datasets']['ceval-computer_network']['num_samples'] == 19
+    assert annotations['datasets']['ceval-computer_network']['counts'] == {CLEAN: 15, INPUT: 2, BOTH: 2}
+    # The evidence names the document: file and line or row.
+    by_index = {s['index']: s for s in annotations['datasets']['ceval-computer_network']['samples']}
+    assert by_index[3]['source'].endswith('web.jsonl:line 21')
+    assert by_index[10]['source'].endswith('books.parquet:row 16')
+    assert by_index[3]['input_overlap'] == 1.0
+    assert [f['documents'] for f in annotations['corpus']['files']][::2] == [39, 19]
+
+
+def test_overlap_errors_name_the_file_and_the_fix(planted, data_root, tmp_path, capsys):
+    corpus, _ = planted
+    args = ['overlap', '--dataset', 'ceval_ppl', '--subsets', 'logic', '--data-root', str(data_root),
+            '--out', str(tmp_path / 'a.json')]
+    assert _tool().main(args + ['--corpus', corpus[0]]) == 2   # the text is under 'content'
+    err = capsys.readouterr().err.strip()
+    assert err.count('\n') == 0 and "no field 'text'" in err and '--text-field' in err
+    assert _tool().main(args + ['--corpus', str(tmp_path / 'missing.jsonl')]) == 2
+    assert 'corpus file not found' in capsys.readouterr().err
+    assert not (tmp_path / 'a.json').exists()
