@@ -249,6 +249,8 @@ def fake_configs(tmp_path):
         'datasets/ceval/_ceval_common.py',
         'datasets/gsm8k/gsm8k_gen.py',
         'datasets/ceval/notes.txt',
+        'summarizers/ceval_groups.py',
+        'eval_llama_ceval.py',
     ]
     for rel in files:
         (configs / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -274,9 +276,14 @@ def test_list_configs_tables(fake_configs, capsys):
         ('Model', 'Config Path'),
         ('hf_llama2_13b_chat', 'configs/models/hf_llama/hf_llama2_13b_chat.py'),
         ('hf_llama2_7b', 'configs/models/hf_llama/hf_llama2_7b.py'),
-        ('Dataset', 'Config Path'),
-        ('ceval_gen', 'configs/datasets/ceval/ceval_gen.py'),
-        ('ceval_ppl', 'configs/datasets/ceval/ceval_ppl.py'),
+        # A file that defines no datasets has no mode, metric or samples to show.
+        ('Dataset', 'Mode', 'Metric', 'Datasets', 'Samples', 'Config Path'),
+        ('ceval_gen', '-', '-', '-', '-', 'configs/datasets/ceval/ceval_gen.py'),
+        ('ceval_ppl', '-', '-', '-', '-', 'configs/datasets/ceval/ceval_ppl.py'),
+        ('Summarizer', 'Config Path'),
+        ('ceval_groups', 'configs/summarizers/ceval_groups.py'),
+        ('Run config', 'Config Path'),
+        ('eval_llama_ceval', 'configs/eval_llama_ceval.py'),
     ]
     assert out.lstrip().startswith('+--')  # psql borders
     assert '_ceval_common' not in out and '__init__' not in out
