@@ -111,6 +111,18 @@ def build_parser():
     r.add_argument('--bootstrap', type=int, default=0, metavar='N',
                    help='add a 95%% bootstrap interval from N resamples (e.g. 1000) to every score; '
                         'standard errors are always given')
+    s = p.add_argument_group('a Slurm cluster (see docs/slurm.md)',
+                             'Each task becomes a Slurm job (srun) with the GPUs its model asks for\n'
+                             '(--gres=gpu:N). The work dir and the Python environment must be on a\n'
+                             'filesystem the nodes share. Ctrl-C cancels the run\'s jobs.')
+    s.add_argument('--slurm', action='store_true',
+                   help='run tasks as Slurm jobs, one submitted as the previous one starts, up to '
+                        '--max-num-workers at once (default 32)')
+    s.add_argument('-p', '--partition', metavar='NAME', help='the Slurm partition (srun -p)')
+    s.add_argument('-q', '--quotatype', metavar='QOS', help='the quality of service of the jobs (srun --qos)')
+    s.add_argument('--retry', type=int, metavar='N',
+                   help='try a failed task again up to N times; it resumes from its saved batches '
+                        '(default 2 on Slurm, 0 locally)')
     return p
 
 
@@ -302,7 +314,7 @@ def build_run_config(args):
     summarizer = cfg.get('summarizer')
     if args.summarizer:
         summarizer = load_config(find_config('summarizers', args.summarizer)).get('summarizer')
-    judging = {k: cfg[k] for k in ('judge_models', 'eval') if k in cfg}  # subjective evaluation
+    judging = {k: cfg[k] for k in ('judge_models', 'eval', 'infer') if k in cfg}  # runners, judges
     return {'models': models, 'datasets': datasets, 'summarizer': summarizer, **judging}
 
 

@@ -1,3 +1,4 @@
 from .local import LocalRunner
+from .slurm import SlurmRunner, SlurmSequentialRunner
 
-__all__ = ['LocalRunner']
+__all__ = ['LocalRunner', 'SlurmRunner', 'SlurmSequentialRunner']
