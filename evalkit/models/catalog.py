@@ -67,14 +67,14 @@ FAMILIES = (
         + _grid(('7b', '20b'), 32768, {
             'hf_internlm2_base_{s}': ('internlm/internlm2-base-{S}', BASE)}),
         chat_stop_words=('<|im_end|>',), trust_remote_code=True,
-        template_note='ChatML turns (<|im_start|>role ... <|im_end|>); custom modelling code.'),
+        template_note='ChatML turns (<|im_start|>role ... <|im_end|>).'),
     Family(
         'InternLM2.5', 'hf_internlm',
         _grid(('1_8b', '7b', '20b'), 32768, {
             'hf_internlm2_5_{s}': ('internlm/internlm2_5-{S}', BASE),
             'hf_internlm2_5_{s}_chat': ('internlm/internlm2_5-{S}-chat', CHAT)}),
         chat_stop_words=('<|im_end|>',), trust_remote_code=True,
-        template_note='ChatML turns, as InternLM2; custom modelling code.'),
+        template_note='ChatML turns, as InternLM2.'),
     Family(
         'Qwen2.5', 'qwen2_5',
         _grid(('0.5B', '1.5B', '3B', '7B', '14B', '32B', '72B'), 32768, {
@@ -127,7 +127,7 @@ FAMILIES = (
         + _grid(('9b',), 131072, {'hf_glm4_{s}_chat': ('THUDM/glm-4-{S}-chat', CHAT)}),
         chat_stop_words=('<|endoftext|>', '<|user|>', '<|observation|>'), trust_remote_code=True,
         template_note='[gMASK]<sop><|user|> ... <|assistant|>: a turn ends where the next role token '
-                      'starts, hence the stop words; custom modelling code.'),
+                      'starts, hence the stop words.'),
     Family(
         'SmolLM2', 'smollm',
         _grid(('135M', '360M', '1.7B'), 8192, {
