@@ -128,3 +128,44 @@ def test_overlap_errors_name_the_file_and_the_fix(planted, data_root, tmp_path, 
     assert _tool().main(args + ['--corpus', str(tmp_path / 'missing.jsonl')]) == 2
     assert 'corpus file not found' in capsys.readouterr().err
     assert not (tmp_path / 'a.json').exists()
+
+
+@pytest.fixture(scope='module')
+def clean_run(planted, smollm2, data_root, tmp_path_factory):
+    """Annotations from the tool, then run.py on them: C-Eval computer_network in ppl mode, scored
+    per contamination subset. To keep it quick, zero-shot on rows 2..7 (test_range), in a config
+    generated from the C-Eval definition as ceval_clean_ppl is; both steps read that config."""
+    from evalkit.cli import main
+    corpus, _ = planted
+    folder = tmp_path_factory.mktemp('clean')
+    annotations = folder / 'annotations.json'
+    config = folder / 'eval_clean.py'
+    config.write_text('from evalkit.datasets.ceval import ceval_dataset_cfgs\n\n'
+                      "ceval_datasets = ceval_dataset_cfgs(mode='ppl', shots=0, subjects=['computer_network'],\n"
+                      f"                                   annotations={str(annotations)!r})\n"
+                      "ceval_datasets[0]['reader_cfg']['test_range'] = '[2:8]'\n")
+    assert _tool().main(['overlap', '--corpus', *corpus, '--dataset', str(config), '--text-field', 'content',
+                         '--data-root', str(data_root), '--out', str(annotations)]) == 0
+    work = folder / 'runs'
+    assert main([str(config), '--hf-path', smollm2, '--hf-type', 'base', '--data-root', str(data_root),
+                 '-w', str(work), '--debug']) == 0
+    return next(work.iterdir())
+
+
+def test_clean_subset_scores_and_summary(clean_run):
+    result = json.loads(next((clean_run / 'results').rglob('ceval-computer_network.json')).read_text())
+    details = result['details']
+    assert len(details) == 6
+    # Rows 3 and 5 of the split are rows 1 and 3 of the range.
+    assert [d['contamination'] for d in details] == [CLEAN, BOTH, CLEAN, INPUT, CLEAN, CLEAN]
+    for subset, count in ((CLEAN, 4), (INPUT, 1), (BOTH, 1)):
+        members = [d for d in details if d['contamination'] == subset]
+        assert len(members) == count == result[f'num_samples - {subset}']
+        assert result[f'accuracy - {subset}'] == pytest.approx(100 * sum(d['correct'] for d in members) / count)
+    assert result['accuracy'] == pytest.approx(100 * sum(d['correct'] for d in details) / 6)
+    [summary] = (clean_run / 'summary').glob('summary_*.csv')
+    rows = list(csv.reader(summary.open(encoding='utf-8')))
+    assert [r[2] for r in rows[1:]] == ['accuracy', 'accuracy - clean (n=4)', 'accuracy - input contaminated (n=1)',
+                                       'accuracy - input-and-label contaminated (n=1)']
+    assert rows[2][4] == f'{result["accuracy - clean"]:.2f}'
+    assert rows[2][5] == f'{result["accuracy - clean_stderr"]:.2f}'

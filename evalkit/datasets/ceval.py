@@ -47,17 +47,26 @@ class CEvalDataset(BaseDataset):
         return DatasetDict(splits)
 
 
-def ceval_dataset_cfgs(mode='gen', shots=5, split='val', subjects=None):
+def ceval_dataset_cfgs(mode='gen', shots=5, split='val', subjects=None, annotations=None):
     """The C-Eval dataset dicts of one variant: abbr ``ceval-<subject>`` on val,
-    ``ceval-test-<subject>`` on the unlabelled test split (predictions only)."""
+    ``ceval-test-<subject>`` on the unlabelled test split (predictions only).
+
+    ``annotations``: a contamination annotation file; the scores then add the accuracy on each of
+    its subsets (clean, input contaminated, ...) beside the full score."""
     from .multiple_choice import mc_dataset_cfg
     prefix = 'ceval-' if split == 'val' else f'ceval-{split}-'
-    return [
+    cfgs = [
         mc_dataset_cfg(abbr=prefix + name, dataset_type=CEvalDataset, path='./data/ceval/formal_ceval',
                        name=name, header=f'以下是中国关于{zh}考试的单项选择题，请选出其中的正确答案。',
                        mode=mode, shots=shots, test_split=split)
         for name, (_, zh, _) in CEVAL_SUBJECTS.items() if subjects is None or name in subjects
     ]
+    if annotations:
+        from ..openicl.evaluators.contamination import ContaminationAccEvaluator
+        for cfg in cfgs:
+            cfg['eval_cfg']['evaluator'] = dict(type=ContaminationAccEvaluator, annotations=annotations,
+                                                dataset=cfg['abbr'], name=cfg['name'])
+    return cfgs
 
 
 def ceval_summary_groups():

@@ -5,7 +5,9 @@ then each model's score with its standard error (``25.28 ± 3.10``; the CSV give
 column of its own) and, when scored with ``--bootstrap``, the 95% interval. Groups
 (``summary_groups``) average their subsets' scores, plainly or with ``weights``; their error is
 pooled from the subsets' errors, sqrt(sum((w_i * se_i)^2)) / sum(w_i), as the subsets are
-independent samples. A missing score shows as ``-``, and the log says why.
+independent samples. A missing score shows as ``-``, and the log says why. A dataset also scored
+on parts of its samples (``accuracy - clean``, from an annotated clean-subset evaluation) gets one
+row per part, with its sample count, under its own row.
 """
 import csv
 import io
@@ -53,6 +55,19 @@ def headline(metrics):
     return None
 
 
+def subset_scores(metrics, headline_metric):
+    """{subset metric: (Score, sample count)} for scores of the headline metric on parts of the
+    samples, named ``<metric> - <subset>`` (``accuracy - clean``), in the order they appear."""
+    prefix = headline_metric + ' - '
+    out = {}
+    for key in metrics:
+        if key.startswith(prefix) and not key.endswith(('_stderr', '_ci95')):
+            score = headline({key: metrics[key], **{k: v for k, v in metrics.items() if k.startswith(key + '_')}})
+            if score is not None:
+                out[key] = (score, metrics.get('num_samples' + key[len(headline_metric):]))
+    return out
+
+
 def dataset_mode(dataset_cfg):
     inferencer = (dataset_cfg.get('infer_cfg') or {}).get('inferencer') or {}
     cls = resolve(inferencer.get('type')) if inferencer.get('type') else None
@@ -66,8 +81,10 @@ class DefaultSummarizer:
         self.summary_groups = summary_groups or []
 
     def _scores(self, models, datasets, work_dir):
-        """{(dataset abbr, model abbr): (metric, value)} for every result on disk."""
+        """{(dataset abbr, model abbr): Score} for every result on disk; the scores on subsets of
+        a dataset's samples go to ``self.subsets`` under the same key."""
         scores, missing = {}, {}
+        self.subsets = {}
         for m in models:
             for d in datasets:
                 path = results_path(work_dir, m, d)
@@ -76,9 +93,11 @@ class DefaultSummarizer:
                               if predictions_path(work_dir, m, d).exists() else 'no predictions')
                     missing.setdefault((model_abbr(m), reason), []).append(dataset_abbr(d))
                     continue
-                score = headline(read_json(path))
+                metrics = read_json(path)
+                score = headline(metrics)
                 if score is not None:
                     scores[(dataset_abbr(d), model_abbr(m))] = score
+                    self.subsets[(dataset_abbr(d), model_abbr(m))] = subset_scores(metrics, score.metric)
         # One line per model and reason, however many datasets it concerns.
         for (model, reason), abbrs in missing.items():
             shown = ', '.join(abbrs[:3]) + (f' and {len(abbrs) - 3} more' if len(abbrs) > 3 else '')
@@ -117,6 +136,19 @@ class DefaultSummarizer:
             by_abbr.setdefault(group['name'], {})
         return rows
 
+    def _subset_rows(self, abbr, version, mode, model_names):
+        """A row per subset of the dataset's samples (``accuracy - clean (n=17)``), under its row."""
+        names = {}
+        for n in model_names:
+            for metric, (_, count) in self.subsets.get((abbr, n), {}).items():
+                names.setdefault(metric, count)
+        rows = []
+        for metric, count in names.items():
+            label = metric if count is None else f'{metric} (n={count})'
+            cells = [self.subsets.get((abbr, n), {}).get(metric, (MISSING,))[0] for n in model_names]
+            rows.append([abbr, version, label, mode] + cells)
+        return rows
+
     def summarize(self, models, datasets, work_dir, timestamp):
         model_names = [model_abbr(m) for m in models]
         scores = self._scores(models, datasets, work_dir)
@@ -132,6 +164,7 @@ class DefaultSummarizer:
             row = [abbr, dataset_version(d), metrics.pop() if len(metrics) == 1 else MISSING, dataset_mode(d)]
             row += [scores.get((abbr, n), MISSING) for n in model_names]
             rows.append(row)
+            rows += self._subset_rows(abbr, row[1], row[3], model_names)
         rows += self._group_rows(model_names, scores, by_abbr)
         return self.write(header, rows, work_dir, timestamp)
 
