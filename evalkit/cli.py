@@ -227,19 +227,20 @@ def named_models(args):
     """The --models configs, on the local copy of --model-path (or --hf-path) when given."""
     from .config import load_named
     from .models.sources import locate_model
-    models = load_named('models', args.models)
+    named = [(name, cfg) for name in args.models for cfg in load_named('models', [name])]
     local = args.model_path or args.hf_path
     if args.model_path and args.hf_path and args.model_path != args.hf_path:
         raise EvalkitError('--model-path and --hf-path both name a local copy for --models: give one')
     if local:
-        if len(models) != 1:
+        if len(named) != 1:
             raise EvalkitError(f'--model-path {local}: give one --models NAME to run on it '
-                               f'(the configs named hold {len(models)} models)')
-        models = [on_local_copy(models[0], local, args)]
-    for cfg in models:
-        if is_hf_model(cfg):
-            name = args.models[0] if len(args.models) == 1 else 'NAME'
-            locate_model(cfg['path'], f'give a local copy with --models {name} --model-path DIR')
+                               f'(the configs named hold {len(named)} models)')
+        named = [(named[0][0], on_local_copy(named[0][1], local, args))]
+    if args.mode in ('all', 'infer'):  # scoring and the summary need no model files
+        for name, cfg in named:
+            if is_hf_model(cfg):
+                locate_model(cfg['path'], f'give a local copy with --models {name} --model-path DIR')
+    models = [cfg for _, cfg in named]
     return models
 
 
