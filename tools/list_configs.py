@@ -10,6 +10,7 @@ the number of test samples ('-' when it is not).
 """
 import argparse
 import fnmatch
+import os
 import sys
 from pathlib import Path
 
@@ -138,10 +139,23 @@ def main(argv=None):
     if not configs_dir.is_dir():
         print(f'list_configs: error: configs folder {configs_dir} does not exist', file=sys.stderr)
         return 2
-    facts = DatasetFacts(data_root(args.data_root))
+    from evalkit.config import IMPORT_PATHS_ENV
+    saved = sys.path[:], os.environ.get(IMPORT_PATHS_ENV)
+    try:  # loading dataset configs shares their folders with workers: none run here, so undo it
+        return print_tables(configs_dir, args.patterns, DatasetFacts(data_root(args.data_root)))
+    finally:
+        sys.path[:] = saved[0]
+        if saved[1] is None:
+            os.environ.pop(IMPORT_PATHS_ENV, None)
+        else:
+            os.environ[IMPORT_PATHS_ENV] = saved[1]
+
+
+def print_tables(configs_dir, patterns, facts):
+    """One table per section with matches; 0 when something matched, else 1."""
     found = False
     for sub, header, recursive in SECTIONS:
-        rows = match_configs(configs_dir / sub, args.patterns, configs_dir.parent, recursive)
+        rows = match_configs(configs_dir / sub, patterns, configs_dir.parent, recursive)
         if not rows:
             continue
         if sub == 'datasets':
@@ -155,7 +169,7 @@ def main(argv=None):
         print(tabulate.tabulate(table, headers=headers, tablefmt='psql', disable_numparse=True))
         found = True
     if not found:
-        print(f'no config under {configs_dir} matches ' + ', '.join(repr(p) for p in args.patterns))
+        print(f'no config under {configs_dir} matches ' + ', '.join(repr(p) for p in patterns))
         return 1
     return 0
 
