@@ -123,6 +123,12 @@ def build_parser():
     s.add_argument('--retry', type=int, metavar='N',
                    help='try a failed task again up to N times; it resumes from its saved batches '
                         '(default 2 on Slurm, 0 locally)')
+    n = p.add_argument_group('notifications')
+    n.add_argument('--notify-url', metavar='URL',
+                   help='post a short JSON summary to this webhook when the run ends or fails '
+                        '(a hook that is down costs a warning, never the run)')
+    n.add_argument('--notify-format', choices=['generic', 'lark'], default='generic',
+                   help='generic: the summary as the JSON body (default); lark: a Lark/Feishu bot text message')
     return p
 
 
@@ -328,16 +334,19 @@ def main(argv=None):
         os.environ[DATA_ROOT_ENV] = os.path.abspath(args.data_root)
     from .pipeline import run_pipeline
     from .utils.logging import get_logger
+    from .utils.notify import RunNotice
+    notice = RunNotice(args)  # --notify-url: posted however the run ends
     try:
         run_cfg = build_run_config(args)
-        return run_pipeline(run_cfg, args)
+        return notice.result(run_pipeline(run_cfg, args))
     except EvalkitError as exc:
         get_logger().error('%s', exc)
-        return 2
+        return notice.result(2, exc)
     except KeyboardInterrupt:
         get_logger().error('interrupted: finished work is kept; resume with -r')
-        return 130
+        return notice.result(130, 'interrupted')
     finally:
+        notice.send()
         for key, value in saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

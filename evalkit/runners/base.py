@@ -22,6 +22,7 @@ from ..registry import to_plain
 from ..tasks.base import task_name
 from ..utils.fileio import atomic_write_json
 from ..utils.logging import get_logger
+from ..utils.progress import watch_stage
 
 logger = get_logger()
 
@@ -86,15 +87,22 @@ class BaseRunner:
         if not tasks:
             return []
         if self.runs_in_process(stage):
-            return [(t, self._in_process(t, stage, work_dir)) for t in tasks]
+            results = []
+            with watch_stage(stage, tasks, work_dir) as watch:
+                for k, t in enumerate(tasks):
+                    results.append((t, self._in_process(t, stage, work_dir)))
+                    watch.task_done(k)
+            return results
         workers = max(1, min(self.max_num_workers or self.default_workers(tasks), len(tasks)))
         self._stopping.clear()
         logger.info('%s', self.prepare(stage, tasks, workers))
         executor = ThreadPoolExecutor(workers)
         try:
-            with _Progress(tasks, work_dir, stage):
+            with _Progress(tasks, work_dir, stage), watch_stage(stage, tasks, work_dir) as watch:
                 futures = [executor.submit(self._run_task, t, k, stage, work_dir)
                            for k, t in enumerate(tasks)]
+                for k, future in enumerate(futures):
+                    future.add_done_callback(lambda _, k=k: watch.task_done(k))
                 results = [(t, f.result()) for t, f in zip(tasks, futures)]
         except BaseException:  # Ctrl-C above all: nothing of this run may keep running
             executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,369 @@
+"""Report pages, run comparison, notifications and the whole-run progress line, on real runs:
+SmolLM2 on two C-Eval subjects (gen) and one in ppl mode, five questions each, and a tiny random
+model in two prompt styles on the same questions. The pages are opened in a real headless
+Chromium; notifications go to a real HTTP server on loopback."""
+import json
+import logging
+import os
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # CPU threads that do not spin on a shared machine
+
+from evalkit.cli import main  # noqa: E402
+from evalkit.report.data import Run  # noqa: E402
+from evalkit.utils.progress import RunProgress  # noqa: E402
+from headless_chromium import Browser, chromium_binary  # noqa: E402
+
+PROJECT = Path(__file__).resolve().parents[1]
+GROUP = 'ceval-two-subjects'
+GEN = ['ceval-college_programming', 'ceval-logic']
+PPL = 'ceval-logic-ppl'
+
+# Five questions per subject, no in-context examples (short prompts); college_programming's
+# questions hold C++ code ('#include<iostream.h>', '<<'), which the page must show as text.
+DATASETS_CONFIG = '''
+from evalkit.datasets.ceval import ceval_dataset_cfgs
+
+
+def _few(cfgs, suffix=''):
+    for cfg in cfgs:
+        cfg['abbr'] += suffix
+        cfg['reader_cfg']['test_range'] = '[0:5]'
+    return cfgs
+
+
+gen_datasets = _few(ceval_dataset_cfgs(mode='gen', shots=0, subjects=['college_programming', 'logic']))
+ppl_datasets = _few(ceval_dataset_cfgs(mode='ppl', shots=0, subjects=['logic']), '-ppl')
+summarizer = dict(summary_groups=[dict(name='ceval-two-subjects', subsets=[d['abbr'] for d in gen_datasets])])
+'''
+
+TINY_MODELS = '''
+_common = dict(path={path!r}, max_seq_len=2048, max_out_len=1, batch_size=8, run_cfg=dict(num_gpus=0))
+models = [dict(type='HuggingFacewithChatTemplate', abbr='tiny-chat', **_common),
+          dict(type='HuggingFaceBaseModel', abbr='tiny-base', **_common)]
+'''
+
+
+# ------------------------------------------------------------------ fixtures
+
+class _Hook(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers['Content-Length']))
+        self.server.received.append((self.path, self.headers['Content-Type'], json.loads(body)))
+        status = 500 if self.path == '/broken' else 200
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/json')
+        self.end_headers()
+        self.wfile.write(b'{"code": 0}')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope='module')
+def hook():
+    """A webhook on loopback that keeps what it is sent (answers 500 on /broken)."""
+    server = ThreadingHTTPServer(('127.0.0.1', 0), _Hook)
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def closed_port_url():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    return f'http://127.0.0.1:{port}/hook'  # nothing listens there any more
+
+
+@pytest.fixture(scope='module')
+def log_lines():
+    """What evalkit logs during this module's runs."""
+    lines = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+    handler = Keep()
+    logger = logging.getLogger('evalkit')
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield lines
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def _run_dir(work):
+    runs = [p for p in Path(work).iterdir() if p.is_dir()]
+    assert len(runs) == 1
+    return runs[0]
+
+
+@pytest.fixture(scope='module')
+def smollm2_run(tmp_path_factory, smollm2, data_root, hook, log_lines):
+    folder = tmp_path_factory.mktemp('report')
+    config = folder / 'report_datasets.py'
+    config.write_text(DATASETS_CONFIG)
+    work = folder / 'outputs'
+    code = main([str(config), '--hf-path', smollm2, '--max-out-len', '8', '--data-root', str(data_root),
+                 '-w', str(work), '--debug', '--notify-url', f'http://127.0.0.1:{hook.server_port}/run'])
+    assert code == 0
+    return _run_dir(work)
+
+
+@pytest.fixture(scope='module')
+def tiny_run(tmp_path_factory, tiny_model_dir, data_root, log_lines):
+    """Two models in one run, through worker processes (the runner's pool path)."""
+    folder = tmp_path_factory.mktemp('tiny')
+    config = folder / 'tiny_run.py'
+    config.write_text(DATASETS_CONFIG + TINY_MODELS.format(path=str(tiny_model_dir)))
+    work = folder / 'outputs'
+    assert main([str(config), '--data-root', str(data_root), '-w', str(work)]) == 0
+    return _run_dir(work)
+
+
+@pytest.fixture(scope='module')
+def browser():
+    if not chromium_binary():
+        pytest.skip('chromium not installed: run tests/setup_chromium.sh')
+    b = Browser()
+    yield b
+    b.close()
+
+
+def _results(run, model, dataset):
+    return json.loads((run / 'results' / model / f'{dataset}.json').read_text())
+
+
+def _model(run):
+    return Run(run).models[0]
+
+
+def _open(browser, path, fragment=''):
+    since = len(browser.events)
+    browser.open(Path(path).resolve().as_uri() + fragment)
+    return since
+
+
+def _errors_since(browser, since):
+    errors = []
+    saved, browser.events = browser.events, browser.events[since:]
+    try:
+        errors = browser.errors()
+    finally:
+        browser.events = saved
+    return errors
+
+
+# ------------------------------------------------------------------ the report page
+
+def test_report_loads_without_errors_and_shows_the_scores(smollm2_run, browser, tmp_path):
+    report = smollm2_run / 'summary' / 'report.html'
+    assert report.is_file()
+    since = _open(browser, report)
+    assert _errors_since(browser, since) == []
+    # Self-contained: the page itself is the only thing loaded.
+    requested = browser.requested_urls()[since:]
+    assert [u for u in requested if not u.startswith(('file:', 'data:'))] == []
+    model = _model(smollm2_run)
+    cells = browser.evaluate('''[...document.querySelectorAll("table.summary tbody tr")].map(
+        r => [...r.cells].map(c => c.textContent))''')
+    shown = {row[0]: row[4] for row in cells}
+    for dataset in GEN + [PPL]:
+        result = _results(smollm2_run, model, dataset)
+        assert shown[dataset] == f'{result["accuracy"]:.2f} ± {result["accuracy_stderr"]:.2f}'
+    group = [_results(smollm2_run, model, d)['accuracy'] for d in GEN]
+    assert shown[GROUP].startswith(f'{sum(group) / len(group):.2f} ± ')
+    # Charts are matplotlib's SVG: the group averages, the group's subjects, the ungrouped dataset.
+    assert browser.evaluate('document.querySelectorAll("figure.chart svg").length') == 3
+    assert browser.evaluate('document.querySelector("figure.chart svg").innerHTML.includes("matplotlib")') or \
+        'Matplotlib' in report.read_text()
+    shot = browser.screenshot(tmp_path / 'report.png')
+    assert shot.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and shot.stat().st_size > 20_000
+
+
+def test_tables_sort_by_a_clicked_column(smollm2_run, browser):
+    _open(browser, smollm2_run / 'summary' / 'report.html')
+    # The summary table (dataset, version, metric, mode, the model's score), by the score, twice.
+    read = '''[...document.querySelectorAll("table.summary tbody tr")].map(
+        r => [r.cells[0].textContent, parseFloat(r.cells[4].getAttribute("data-sort"))])'''
+    header = 'document.querySelectorAll("table.summary thead th")[4]'
+    before = browser.evaluate(read)
+    browser.evaluate(f'{header}.click()')
+    ascending = browser.evaluate(read)
+    browser.evaluate(f'{header}.click()')
+    descending = browser.evaluate(read)
+    scores = [score for _, score in before]
+    assert [s for _, s in ascending] == sorted(scores) and [s for _, s in descending] == sorted(scores, reverse=True)
+    assert sorted(ascending) == sorted(before)  # rows move whole
+    assert browser.evaluate(f'{header}.getAttribute("aria-sort")') == 'descending'
+
+
+def test_error_view_lists_the_wrong_samples_as_text(smollm2_run, browser):
+    model = _model(smollm2_run)
+    since = _open(browser, smollm2_run / 'summary' / 'report.html')
+    for dataset in GEN + [PPL]:
+        details = _results(smollm2_run, model, dataset)['details']
+        browser.go_to_fragment(f'errors/{dataset}')
+        assert browser.evaluate('document.getElementById("main").hidden') is True
+        shown = browser.evaluate('''[...document.querySelectorAll("#errors tr.sample")].map(
+            r => [Number(r.dataset.index), r.cells[1].textContent, r.cells[2].textContent])''')
+        wrong = [[i, d['gold'], d['pred']] for i, d in enumerate(details) if not d['correct']]
+        assert shown == wrong
+        count = browser.evaluate('document.querySelector("#errors p.count").textContent')
+        assert count == f'{len(wrong)} of {len(details)} wrong'
+    # The C++ in a prompt stays text: no element is made of '<iostream.h>'.
+    browser.go_to_fragment('errors/ceval-college_programming')
+    prompts = browser.evaluate('[...document.querySelectorAll("#errors pre")].map(p => p.textContent).join("\\n")')
+    predictions = json.loads((smollm2_run / 'predictions' / model / 'ceval-college_programming.json').read_text())
+    if not _results(smollm2_run, model, 'ceval-college_programming')['details'][2]['correct']:
+        assert '#include<iostream.h>' in prompts
+    assert all('#include<iostream.h>' in p['origin_prompt'][-1]['content'] for k, p in predictions.items() if k == '2')
+    assert browser.evaluate('document.querySelectorAll("#errors iostream\\\\.h").length') == 0
+    # The perplexity view shows each option's score.
+    browser.go_to_fragment(f'errors/{PPL}')
+    browser.evaluate('document.querySelectorAll("#errors details").forEach(d => d.open = true)')
+    options = browser.evaluate('document.querySelectorAll("#errors details table tr").length')
+    wrong_ppl = sum(not d['correct'] for d in _results(smollm2_run, model, PPL)['details'])
+    assert options == 5 * wrong_ppl  # a heading and four options per sample
+    browser.go_to_fragment('')
+    assert browser.evaluate('document.getElementById("main").hidden') is False
+    assert _errors_since(browser, since) == []
+
+
+def test_index_lists_the_runs_and_links_their_reports(smollm2_run, browser):
+    index = smollm2_run.parent / 'index.html'
+    since = _open(browser, index)
+    assert _errors_since(browser, since) == []
+    links = browser.evaluate('[...document.querySelectorAll("tbody a")].map(a => a.href)')
+    assert links == [(smollm2_run / 'summary' / 'report.html').resolve().as_uri()]
+    row = browser.evaluate('document.querySelector("tbody tr").textContent')
+    group = [_results(smollm2_run, _model(smollm2_run), d)['accuracy'] for d in GEN]
+    assert f'{GROUP} {sum(group) / len(group):.2f} ± ' in row and '3: ' in row
+
+
+# ------------------------------------------------------------------ notifications and -m viz
+
+def test_the_run_posted_its_summary_to_the_hook(smollm2_run, hook):
+    path, content_type, body = next(r for r in hook.received if r[0] == '/run')
+    assert content_type.startswith('application/json')
+    assert body['status'] == 'finished' and body['exit_code'] == 0 and body['run'] == smollm2_run.name
+    model = _model(smollm2_run)
+    assert body['models'] == [model] and body['datasets'] == 3
+    assert body['headline'][model].startswith(f'{GROUP} ')
+    assert Path(body['report']) == (smollm2_run / 'summary' / 'report.html').resolve()
+
+
+def test_viz_rewrites_the_report_and_a_hook_that_is_down_does_not_fail_it(smollm2_run, smollm2, data_root,
+                                                                           hook, log_lines, tmp_path):
+    report = smollm2_run / 'summary' / 'report.html'
+    report.unlink()
+    config = tmp_path / 'report_datasets.py'
+    config.write_text(DATASETS_CONFIG)
+    args = [str(config), '--hf-path', smollm2, '--data-root', str(data_root), '-w', str(smollm2_run.parent),
+            '-m', 'viz', '-r', smollm2_run.name]
+    assert main(args + ['--notify-url', closed_port_url()]) == 0
+    assert report.is_file()
+    assert any(line.startswith('notification to 127.0.0.1:') and 'not sent' in line for line in log_lines)
+    # A hook that answers with an error: one warning, the run still ends well.
+    assert main(args + ['--notify-url', f'http://127.0.0.1:{hook.server_port}/broken']) == 0
+    assert any('HTTP 500' in line for line in log_lines)
+    # The Lark/Feishu bot format.
+    assert main(args + ['--notify-url', f'http://127.0.0.1:{hook.server_port}/lark', '--notify-format', 'lark']) == 0
+    _, _, body = next(r for r in hook.received if r[0] == '/lark')
+    assert body['msg_type'] == 'text'
+    assert body['content']['text'].startswith(f'evalkit run {smollm2_run.name} finished (exit 0)')
+    assert f'{_model(smollm2_run)}: {GROUP} ' in body['content']['text']
+
+
+def test_a_run_that_fails_is_notified(hook, tmp_path):
+    code = main(['--datasets', 'no_such_dataset_config', '--hf-path', str(tmp_path), '-w', str(tmp_path / 'o'),
+                 '--notify-url', f'http://127.0.0.1:{hook.server_port}/failed'])
+    assert code == 2
+    _, _, body = next(r for r in hook.received if r[0] == '/failed')
+    assert body['status'] == 'error' and body['exit_code'] == 2 and body['event'] == 'run_failed'
+    assert body['error']
+
+
+# ------------------------------------------------------------------ comparison
+
+def _compare(argv):
+    """tools/compare_runs.py, run in this process."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('_tool_compare_runs', PROJECT / 'tools' / 'compare_runs.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main(argv)
+
+
+def _correct(run, model, dataset):
+    return [d['correct'] for d in _results(run, model, dataset)['details']]
+
+
+def test_compare_two_runs(smollm2_run, tiny_run, tmp_path, capsys, browser):
+    html = tmp_path / 'compare.html'
+    smol = _model(smollm2_run)
+    assert _compare([str(smollm2_run), str(tiny_run), '--models', smol, 'tiny-chat', '--html', str(html),
+                    '--show-flips', '1000']) == 0
+    out = capsys.readouterr().out
+    expected_flips = []
+    for dataset in GEN + [PPL]:
+        a = _results(smollm2_run, smol, dataset)
+        b = _results(tiny_run, 'tiny-chat', dataset)
+        delta = b['accuracy'] - a['accuracy']
+        line = next(x for x in out.splitlines() if x.startswith(dataset + ' '))
+        assert f'{delta:+.2f}' in line
+        se = (a['accuracy_stderr'] ** 2 + b['accuracy_stderr'] ** 2) ** 0.5
+        assert line.rstrip().endswith('*') == (abs(delta) > 1.96 * se)
+        expected_flips += [(dataset, i) for i, (x, y) in enumerate(zip(_correct(smollm2_run, smol, dataset),
+                                                                        _correct(tiny_run, 'tiny-chat', dataset)))
+                           if x != y]
+    assert f'{len(expected_flips)} sample(s) flipped' in out
+    for dataset, i in expected_flips:
+        assert f'  {dataset} #{i}: ' in out
+    assert any(x.startswith(GROUP + ' [group]') for x in out.splitlines())
+    since = _open(browser, html)
+    assert _errors_since(browser, since) == []
+    assert browser.evaluate('document.querySelectorAll("figure.chart svg").length') == 1
+
+
+def test_compare_two_models_of_one_run(tiny_run, capsys):
+    assert _compare([str(tiny_run), '--models', 'tiny-chat', 'tiny-base']) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f'A = {tiny_run.name}/tiny-chat   B = {tiny_run.name}/tiny-base')
+    assert _compare([str(tiny_run)]) == 2
+    assert 'name the two models to compare with --models A B' in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the whole-run progress line
+
+def test_runs_log_a_whole_run_progress_line(smollm2_run, tiny_run, log_lines):
+    progress = [line for line in log_lines if line.startswith('run progress: ')]
+    # Both runs: three datasets per model inferred, then scored; the last line of each says all done.
+    assert 'run progress: 6/6 datasets done (eval 3/3)' in ' '.join(progress)
+    assert any(line.startswith('run progress: 12/12 datasets done (eval 6/6)') for line in progress)
+    assert any('left in infer' in line for line in progress)
+
+
+def test_progress_estimates_the_time_left_from_the_pace_of_the_stage():
+    now = [100.0]
+    progress = RunProgress(clock=lambda: now[0])
+    progress.begin('infer', 4)
+    assert progress.line().endswith('estimating the time left in infer')
+    now[0] = 130.0
+    progress.update('infer', 1)
+    assert progress.line() == 'run progress: 1/4 datasets done (infer 1/4), 30s elapsed, about 1m30s left in infer'
+    now[0] = 250.0
+    progress.update('infer', 4)
+    progress.begin('eval', 4)
+    assert progress.line() == ('run progress: 4/8 datasets done (eval 0/4), 2m30s elapsed, '
+                               'estimating the time left in eval')
