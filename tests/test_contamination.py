@@ -169,3 +169,62 @@ def test_clean_subset_scores_and_summary(clean_run):
                                        'accuracy - input-and-label contaminated (n=1)']
     assert rows[2][4] == f'{result["accuracy - clean"]:.2f}'
     assert rows[2][5] == f'{result["accuracy - clean_stderr"]:.2f}'
+
+
+PPL_SUBJECTS = ['basic_medicine', 'art_studies']   # short items: quick to score
+READINGS = ('possible contamination', 'weak sign', 'no sign of contamination', 'too few items')
+
+
+@pytest.fixture(scope='module')
+def ppl_model(smollm2):
+    from evalkit.registry import build
+    model = build(dict(type='HuggingFaceBaseModel', path=smollm2, max_seq_len=2048))
+    yield model
+    model.close()
+
+
+def _ceval(subjects):
+    from evalkit.cli import select_subsets
+    from evalkit.config import load_named
+    return select_subsets(load_named('datasets', ['ceval_ppl']), subjects)
+
+
+def test_perplexity_report_on_two_ceval_subjects(ppl_model, data_root, tmp_path):
+    import math
+
+    from evalkit.contamination.perplexity import item_text, perplexity_report
+    from evalkit.contamination.report import perplexity_table
+    from evalkit.tasks.base import load_splits
+    report = perplexity_report({'abbr': 'smollm2'}, _ceval(PPL_SUBJECTS), max_items=4, data_root=str(data_root),
+                               model=ppl_model)
+    entries = {e['dataset']: e for e in report['datasets']}
+    assert sorted(entries) == ['all', 'ceval-art_studies', 'ceval-basic_medicine']
+    for name, entry in entries.items():
+        test, ref = entry['test'], entry['reference']
+        assert (test['items'], ref['items']) == ((8, 8) if name == 'all' else (4, 4))
+        assert 1 < test['perplexity'] < 1000 and 1 < ref['perplexity'] < 1000
+        assert entry['ratio'] == pytest.approx(test['perplexity'] / ref['perplexity'])
+        low, high = entry['ratio_ci95']
+        assert low < entry['ratio'] < high
+        assert any(r in entry['reading'] for r in READINGS)
+    assert 'ceval-art_studies' in perplexity_table(report)
+
+    # Reference items that are the test items themselves: the same perplexity, ratio exactly 1.
+    _, test_rows, _ = load_splits(_ceval(['art_studies'])[0], str(data_root))
+    same = tmp_path / 'same.jsonl'
+    same.write_text(''.join(json.dumps({'text': item_text(r, ['question', 'A', 'B', 'C', 'D'], 'answer')},
+                                       ensure_ascii=False) + '\n' for r in test_rows[:3]), encoding='utf-8')
+    [entry] = perplexity_report({'abbr': 'smollm2'}, _ceval(['art_studies']), reference=str(same), max_items=3,
+                                data_root=str(data_root), model=ppl_model)['datasets']
+    assert entry['ratio'] == pytest.approx(1.0, abs=1e-9)
+    assert math.isclose(entry['test']['perplexity'], entry['reference']['perplexity'])
+    assert entry['reading'] == 'no clear difference from unseen items: no sign of contamination'
+
+
+def test_ppl_tool_errors_are_one_line(data_root, tmp_path, capsys):
+    base = ['ppl', '--datasets', 'ceval_ppl', '--subsets', 'art_studies', '--data-root', str(data_root)]
+    assert _tool().main(base) == 2
+    assert capsys.readouterr().err.strip() == \
+        'contamination: error: name the model with --hf-path PATH or with --models NAME (one of them)'
+    assert _tool().main(base + ['--models', 'smollm2_135m_instruct_base', '--reference', str(tmp_path / 'no.jsonl')]) == 2
+    assert capsys.readouterr().err.strip().endswith(f'reference file not found: {tmp_path / "no.jsonl"}')
