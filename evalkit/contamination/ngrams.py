@@ -16,6 +16,9 @@ import unicodedata
 # CJK ideographs (with extensions A and compatibility), kana and Hangul syllables.
 _CJK = '\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af'
 _TOKEN = re.compile(f'[{_CJK}]|[^\\W_{_CJK}]+')
+# The same tokens less single Latin letters: a CJK character, a run of two or more word
+# characters, or one word character that is not a-z.
+_GRAM_TOKEN = re.compile(f'[{_CJK}]|[^\\W_{_CJK}]{{2,}}|[^\\W_{_CJK}a-z]')
 
 WORD_N = 13
 CHAR_N = 8
@@ -32,6 +35,11 @@ def gram_tokens(toks):
     """The tokens n-grams are made of: all but single Latin letters, so that option labels
     (``A.``, ``(B)``) and the article ``a`` neither break nor make a match."""
     return [t for t in toks if not _is_letter(t)]
+
+
+def text_gram_tokens(text):
+    """``gram_tokens(tokens(text))`` in one pass of the pattern (the corpus side's hot path)."""
+    return _GRAM_TOKEN.findall(unicodedata.normalize('NFKC', text).lower())
 
 
 def gram_positions(toks):

@@ -24,7 +24,7 @@ from ..utils.errors import EvalkitError
 from ..utils.logging import get_logger
 from .corpus import check_corpus, iter_documents
 from .ngrams import (CHAR_N, WORD_N, contains_run, gram_positions, gram_tokens, iter_ngrams, ngram_size, ngrams,
-                     tokens)
+                     text_gram_tokens, tokens)
 
 logger = get_logger()
 
@@ -112,8 +112,7 @@ class OverlapScanner:
         """Look at one corpus document."""
         self.documents += 1
         self.chars += len(text)
-        toks = tokens(text)
-        kept = gram_tokens(toks)
+        kept = text_gram_tokens(text)
         counts = {}
         for n, grams in self.by_size.items():
             for gram in grams.intersection(iter_ngrams(kept, n)):
@@ -125,7 +124,7 @@ class OverlapScanner:
             if share > self.best[sid].overlap:
                 self.best[sid] = Match(share, place)
             if share >= self.input_threshold and self.with_label[sid] is None \
-                    and self.gives_answer(sample, toks, kept):
+                    and self.gives_answer(sample, tokens(text), kept):
                 self.with_label[sid] = place
 
     def gives_answer(self, sample, toks, kept):
