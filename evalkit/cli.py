@@ -286,14 +286,23 @@ def custom_datasets(args):
             for path in paths]
 
 
+def uses_slurm_runner(cfg):
+    from .registry import resolve
+    from .runners import SlurmRunner
+    runner = ((cfg.get('infer') or {}).get('runner') or {}).get('type')
+    return runner is not None and issubclass(resolve(runner), SlurmRunner)
+
+
 def build_run_config(args):
     """models, datasets and summarizer from a config file and/or the flags."""
     from .config import collect, find_config, load_config, load_named
-    gpus = available_gpus(args.num_gpus)  # a wrong --num-gpus stops the run before anything loads
     if args.model_path and not args.models:
         raise EvalkitError('--model-path goes with --models NAME (a named config on a local copy); '
                            'for a model of your own give --hf-path PATH')
     cfg = load_config(args.config) if args.config else {}
+    # A Slurm job gets its GPUs on a node: this machine's count bounds nothing there.
+    slurm = args.slurm or uses_slurm_runner(cfg)
+    gpus = float('inf') if slurm else available_gpus(args.num_gpus)  # a wrong --num-gpus stops the run early
     datasets = collect(cfg, '_datasets') or list(cfg.get('datasets') or [])
     models = list(cfg.get('models') or [])
     if args.datasets:

@@ -1,15 +1,9 @@
 """Fixtures of the fault tests: a tiny random model (fast) on one C-Eval subject, and the
 predictions of an uninterrupted run that every interrupted run must end with."""
-import os
-
 import pytest
 from faults.helpers import TINY, predictions, write_config
 
 from evalkit.cli import main
-
-# Worker threads that sleep rather than spin while they wait: on a shared CPU, spinning threads
-# of one process starve the others (the results are the same either way).
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 
 @pytest.fixture(scope='session')

@@ -7,6 +7,10 @@ import sys
 import time
 from pathlib import Path
 
+# Worker threads that sleep rather than spin while they wait: on a shared CPU, spinning threads of
+# one process starve the others (the results are the same either way). Slurm jobs inherit it.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+
 PROJECT = Path(__file__).resolve().parents[2]
 MODEL = 'smollm2'
 SUBJECT = 'middle_school_geography'
@@ -92,6 +96,20 @@ def processes_with(text):
             if text in cmdline and state != 'Z':
                 pids.append(int(entry))
     return pids
+
+
+def task_processes(work_dir, stage='infer'):
+    """Pids of the ``python -m evalkit.tasks.<stage>`` processes of a run under ``work_dir`` (not
+    the srun that started one)."""
+    found = []
+    for pid in processes_with(str(work_dir)):
+        try:
+            argv = Path('/proc', str(pid), 'cmdline').read_bytes().split(b'\0')
+        except OSError:
+            continue
+        if argv[1:3] == [b'-m', f'evalkit.tasks.{stage}'.encode()]:
+            found.append(pid)
+    return found
 
 
 def error_lines(output):

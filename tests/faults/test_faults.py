@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from faults.helpers import (DATASET, MODEL, PROJECT, TINY, command, error_lines, only_run, partial_file,
-                            predictions, processes_with, run_cli, wait_for, write_config)
+                            predictions, processes_with, run_cli, task_processes, wait_for, write_config)
 
 
 def _start(config, work_dir, data_root, *flags):
@@ -39,7 +39,7 @@ def test_worker_killed_mid_task(tiny_config, data_root, tmp_path, reference):
     proc = _start(tiny_config, tmp_path, data_root)
     partial = _first_partial(tmp_path)
     assert partial, 'the run never saved a batch'
-    workers = [p for p in processes_with('evalkit.tasks.infer') if p in processes_with(str(tmp_path))]
+    workers = task_processes(tmp_path)
     assert len(workers) == 1
     os.kill(workers[0], signal.SIGKILL)
     out = proc.communicate(timeout=300)[0]
