@@ -38,9 +38,22 @@ def _few(cfgs, suffix=''):
 
 
 gen_datasets = _few(ceval_dataset_cfgs(mode='gen', shots=0, subjects=['college_programming', 'logic']))
-ppl_datasets = _few(ceval_dataset_cfgs(mode='ppl', shots=0, subjects=['logic']), '-ppl')
+ppl_datasets = _few(ceval_dataset_cfgs(mode='ppl', shots=0, subjects=['logic'], annotations={annotations!r}),
+                    '-ppl')
 summarizer = dict(summary_groups=[dict(name='ceval-two-subjects', subsets=[d['abbr'] for d in gen_datasets])])
 '''
+# The ppl dataset is also scored on contamination subsets, from an annotation file in the form
+# tools/contamination.py writes.
+SUBSET_LABELS = ['clean', 'clean', 'input contaminated', 'clean', 'input-and-label contaminated']
+
+
+def write_config(folder, extra=''):
+    annotations = folder / 'annotations.json'
+    annotations.write_text(json.dumps({'datasets': {'ceval-logic': {'samples': [
+        {'index': i, 'label': label} for i, label in enumerate(SUBSET_LABELS)]}}}))
+    config = folder / 'report_run.py'
+    config.write_text(DATASETS_CONFIG.format(annotations=str(annotations)) + extra)
+    return config
 
 TINY_MODELS = '''
 _common = dict(path={path!r}, max_seq_len=2048, max_out_len=1, batch_size=8, run_cfg=dict(num_gpus=0))
@@ -111,8 +124,7 @@ def _run_dir(work):
 @pytest.fixture(scope='module')
 def smollm2_run(tmp_path_factory, smollm2, data_root, hook, log_lines):
     folder = tmp_path_factory.mktemp('report')
-    config = folder / 'report_datasets.py'
-    config.write_text(DATASETS_CONFIG)
+    config = write_config(folder)
     work = folder / 'outputs'
     code = main([str(config), '--hf-path', smollm2, '--max-out-len', '8', '--data-root', str(data_root),
                  '-w', str(work), '--debug', '--notify-url', f'http://127.0.0.1:{hook.server_port}/run'])
@@ -124,8 +136,7 @@ def smollm2_run(tmp_path_factory, smollm2, data_root, hook, log_lines):
 def tiny_run(tmp_path_factory, tiny_model_dir, data_root, log_lines):
     """Two models in one run, through worker processes (the runner's pool path)."""
     folder = tmp_path_factory.mktemp('tiny')
-    config = folder / 'tiny_run.py'
-    config.write_text(DATASETS_CONFIG + TINY_MODELS.format(path=str(tiny_model_dir)))
+    config = write_config(folder, TINY_MODELS.format(path=str(tiny_model_dir)))
     work = folder / 'outputs'
     assert main([str(config), '--data-root', str(data_root), '-w', str(work)]) == 0
     return _run_dir(work)
@@ -175,7 +186,7 @@ def test_report_loads_without_errors_and_shows_the_scores(smollm2_run, browser, 
     requested = browser.requested_urls()[since:]
     assert [u for u in requested if not u.startswith(('file:', 'data:'))] == []
     model = _model(smollm2_run)
-    cells = browser.evaluate('''[...document.querySelectorAll("table.summary tbody tr")].map(
+    cells = browser.evaluate('''[...document.querySelectorAll("table.summary tbody tr:not(.part)")].map(
         r => [...r.cells].map(c => c.textContent))''')
     shown = {row[0]: row[4] for row in cells}
     for dataset in GEN + [PPL]:
@@ -183,12 +194,31 @@ def test_report_loads_without_errors_and_shows_the_scores(smollm2_run, browser, 
         assert shown[dataset] == f'{result["accuracy"]:.2f} ± {result["accuracy_stderr"]:.2f}'
     group = [_results(smollm2_run, model, d)['accuracy'] for d in GEN]
     assert shown[GROUP].startswith(f'{sum(group) / len(group):.2f} ± ')
-    # Charts are matplotlib's SVG: the group averages, the group's subjects, the ungrouped dataset.
-    assert browser.evaluate('document.querySelectorAll("figure.chart svg").length') == 3
+    # Charts are matplotlib's SVG: the group averages, the group's subjects, the ungrouped dataset,
+    # the contamination subsets.
+    assert browser.evaluate('document.querySelectorAll("figure.chart svg").length') == 4
     assert browser.evaluate('document.querySelector("figure.chart svg").innerHTML.includes("matplotlib")') or \
         'Matplotlib' in report.read_text()
     shot = browser.screenshot(tmp_path / 'report.png')
     assert shot.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and shot.stat().st_size > 20_000
+
+
+def test_contamination_subsets_are_shown_beside_the_whole(smollm2_run, browser):
+    _open(browser, smollm2_run / 'summary' / 'report.html')
+    result = _results(smollm2_run, _model(smollm2_run), PPL)
+    section = browser.evaluate('''(() => { const h = [...document.querySelectorAll("h2")].find(
+        e => e.textContent === "Contamination subsets"); let t = h.nextElementSibling;
+        while (t.tagName !== "TABLE") t = t.nextElementSibling;
+        return [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent)); })()''')
+    shown = {metric: score for _, metric, score in section}
+    assert shown['accuracy (all samples)'] == f'{result["accuracy"]:.2f} ± {result["accuracy_stderr"]:.2f}'
+    for subset, count in (('clean', 3), ('input contaminated', 1), ('input-and-label contaminated', 1)):
+        assert result[f'num_samples - {subset}'] == count
+        assert shown[f'accuracy - {subset} (n={count})'].startswith(f'{result[f"accuracy - {subset}"]:.2f}')
+    # The wrong samples say which subset they are in.
+    browser.go_to_fragment(f'errors/{PPL}')
+    labels = browser.evaluate('[...document.querySelectorAll("#errors tr.sample")].map(r => r.cells[4].textContent)')
+    assert labels == [SUBSET_LABELS[i] for i, d in enumerate(result['details']) if not d['correct']]
 
 
 def test_tables_sort_by_a_clicked_column(smollm2_run, browser):
@@ -267,8 +297,7 @@ def test_viz_rewrites_the_report_and_a_hook_that_is_down_does_not_fail_it(smollm
                                                                            hook, log_lines, tmp_path):
     report = smollm2_run / 'summary' / 'report.html'
     report.unlink()
-    config = tmp_path / 'report_datasets.py'
-    config.write_text(DATASETS_CONFIG)
+    config = write_config(tmp_path)
     args = [str(config), '--hf-path', smollm2, '--data-root', str(data_root), '-w', str(smollm2_run.parent),
             '-m', 'viz', '-r', smollm2_run.name]
     assert main(args + ['--notify-url', closed_port_url()]) == 0

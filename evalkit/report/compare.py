@@ -91,8 +91,8 @@ def pick_sides(run_a, run_b=None, models=None):
 
 def deltas(a, b, z=Z_95):
     """A Delta per dataset and group of either side, A's order first."""
-    rows_a = {r.name: r for r in a.run.rows}
-    rows_b = {r.name: r for r in b.run.rows}
+    rows_a = {r.label: r for r in a.run.rows}
+    rows_b = {r.label: r for r in b.run.rows}
     names = list(dict.fromkeys(list(rows_a) + list(rows_b)))
     out = []
     for name in names:

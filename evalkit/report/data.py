@@ -1,8 +1,8 @@
 """One run's outputs, read back from its work dir for the report pages and run comparison.
 
 Everything comes from files a run leaves on disk: the summary CSV (the summarizer's own numbers,
-groups included), ``results/<model>/<dataset>.json`` (full-precision scores, extra subset metrics,
-per-sample ``details``), ``predictions/`` (prompts and raw answers), the resolved config
+groups and scores on contamination subsets included), ``results/<model>/<dataset>.json``
+(per-sample ``details``), ``predictions/`` (prompts and raw answers), the resolved config
 ``configs/<ts>.py`` (dataset configs and summary groups) and any figure in ``summary/``.
 """
 import ast
@@ -43,10 +43,16 @@ class Row:
     mode: str
     scores: dict                      # model abbr -> Value
     subsets: list = field(default_factory=list)   # a group's datasets; empty for a dataset
+    part: bool = False    # a score on part of the dataset's samples (``accuracy - clean (n=17)``)
 
     @property
     def is_group(self):
         return bool(self.subsets) or self.metric in GROUP_METRICS
+
+    @property
+    def label(self):
+        """Unique in a run: a part is named after its dataset and metric."""
+        return f'{self.name} [{self.metric}]' if self.part else self.name
 
 
 @dataclass
@@ -59,6 +65,7 @@ class Sample:
     answer: str           # after the post-processor
     gold: str
     correct: bool
+    subset: str = None    # the contamination subset, when the evaluator labelled one
 
 
 def is_run_dir(path):
@@ -101,13 +108,6 @@ def _float(text):
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
-
-
-def is_extra_metric(key, value, headline_metric):
-    """A further numeric metric of a results file (a clean/contaminated subset's accuracy, ...)."""
-    return (key != headline_metric and key not in ('num_samples', 'fingerprint')
-            and not key.endswith(('_stderr', '_ci95')) and isinstance(value, (int, float))
-            and not isinstance(value, bool))
 
 
 class Run:
@@ -169,7 +169,7 @@ class Run:
         columns = {h: i for i, h in enumerate(header)}
         groups = {g['name']: [s if isinstance(s, str) else s[0] for s in g['subsets']]
                   for g in self.summary_groups}
-        rows = []
+        rows, seen = [], set()
         for line in lines:
             scores = {}
             for model in self.models:
@@ -177,12 +177,19 @@ class Run:
                 if value is not None:
                     scores[model] = Value(value, _float(line[columns.get(f'{model} stderr', -1)])
                                           if f'{model} stderr' in columns else None)
-            rows.append(Row(line[0], line[1], line[2], line[3], scores, groups.get(line[0], [])))
+            # A dataset's name again, under its own row: the score on a part of its samples.
+            rows.append(Row(line[0], line[1], line[2], line[3], scores, groups.get(line[0], []),
+                            part=line[0] in seen))
+            seen.add(line[0])
         return rows
 
     @property
     def dataset_rows(self):
-        return [r for r in self.rows if not r.is_group]
+        return [r for r in self.rows if not r.is_group and not r.part]
+
+    @property
+    def part_rows(self):
+        return [r for r in self.rows if r.part]
 
     @property
     def group_rows(self):
@@ -219,14 +226,6 @@ class Run:
         except (OSError, ValueError):
             return None
 
-    def extra_metrics(self, model, dataset):
-        """{metric: Value} beyond the headline score: subset metrics such as ``accuracy_clean``."""
-        results = self.results(model, dataset) or {}
-        row = next((r for r in self.dataset_rows if r.name == dataset), None)
-        headline = row.metric if row else None
-        return {k: Value(float(v), _float(results.get(f'{k}_stderr')))
-                for k, v in results.items() if is_extra_metric(k, v, headline)}
-
     def correctness(self, model, dataset):
         """Per sample, whether it was right (None where the evaluator does not say), or None
         when the dataset has no per-sample details."""
@@ -251,7 +250,7 @@ class Run:
             prompt, options = split_prompt(record.get('origin_prompt', record.get('prompt')), record.get('ppl'))
             out.append(Sample(i, prompt, options, as_text(record.get('prediction')),
                               as_text(detail.get('pred')), as_text(detail.get('gold', record.get('gold'))),
-                              correct))
+                              correct, detail.get('contamination')))
         return out
 
     # ------------------------------------------------------------------ what other stages add

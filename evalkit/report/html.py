@@ -21,7 +21,8 @@ th{background:#f1f3f5;font-weight:600}td.num{text-align:right;white-space:nowrap
 table.sortable th{cursor:pointer;user-select:none}table.sortable th::after{content:" \\2195";color:#aaa}
 table.sortable th[aria-sort=ascending]::after{content:" \\25B2";color:#333}
 table.sortable th[aria-sort=descending]::after{content:" \\25BC";color:#333}
-tr.group td{background:#f6f8ff;font-weight:600}
+tr.group td{background:#f6f8ff;font-weight:600}tr.part td{color:#555;font-size:13px}
+td.part{padding-left:22px}
 .up{color:#137333}.down{color:#b3261e}.sig{font-weight:700}
 .chart svg{max-width:100%;height:auto}figure{margin:10px 0}figcaption{color:#555;font-size:12px}
 img.figure{max-width:100%;border:1px solid #eee}
@@ -85,7 +86,7 @@ function promptBlock(sample){
   d.appendChild(s);
   sample.p.forEach(function(turn){
     if (turn[0]) d.appendChild(el('div', turn[0], 'role'));
-    d.appendChild(el('pre', turn[1]));
+    d.appendChild(el('pre', turn[1].map(function(k){ return DATA.texts[k]; }).join('')));
   });
   if (sample.o && sample.o.length){
     var t = el('table');
@@ -113,9 +114,11 @@ function showErrors(abbr){
     }
     section.appendChild(el('p', m.wrong.length + ' of ' + m.total + ' wrong', 'count'));
     var t = el('table'); t.className = 'samples';
-    t.appendChild(row(['#', 'gold', 'answer (post-processed)', 'prediction (raw)', 'prompt'], true));
+    var subsets = m.wrong.some(function(s){ return s.s; });
+    var head = ['#', 'gold', 'answer (post-processed)', 'prediction (raw)'];
+    t.appendChild(row(head.concat(subsets ? ['subset', 'prompt'] : ['prompt']), true));
     m.wrong.forEach(function(s){
-      var tr = row([String(s.i), s.g, s.a, s.r]);
+      var tr = row([String(s.i), s.g, s.a, s.r].concat(subsets ? [s.s || ''] : []));
       tr.className = 'sample'; tr.setAttribute('data-index', s.i);
       var td = el('td'); td.appendChild(promptBlock(s)); tr.appendChild(td);
       t.appendChild(tr);

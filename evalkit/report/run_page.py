@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..utils.fileio import atomic_write_text
 from . import charts
-from .data import Run, Value
+from .data import Run, Value, common_prefix
 from .html import cell, esc, figure, image_figure, json_block, page, score_cell, table
 
 REPORT_NAME = 'report.html'
@@ -34,7 +34,7 @@ def render(run):
     if run.rows:
         parts.append(summary_section(run, linked))
         parts.append(group_sections(run, colours, samples, linked))
-        parts.append(subset_metrics_section(run))
+        parts.append(contamination_section(run, colours))
     if run.is_subjective:
         parts.append(subjective_section(run))
     parts.append(figures_section(run))
@@ -60,9 +60,10 @@ def dataset_link(abbr, linked):
 
 
 def summary_section(run, linked):
-    rows = [[dataset_link(r.name, linked), cell(r.version), cell(r.metric), cell(r.mode)]
+    rows = [[cell(r.name, cls='part') if r.part else dataset_link(r.name, linked), cell(r.version),
+             cell(r.metric), cell(r.mode)]
             + [score_cell(r.scores.get(m)) for m in run.models] for r in run.rows]
-    classes = ['group' if r.is_group else '' for r in run.rows]
+    classes = ['group' if r.is_group else 'part' if r.part else '' for r in run.rows]
     return ('<h2>Summary</h2><p class="note">Score ± standard error. Groups average their subsets, '
             'their error pooled from the subsets\'. Click a dataset for the samples answered wrongly, '
             'a column heading to sort.</p>'
@@ -82,7 +83,7 @@ def charted_groups(groups):
 
 
 def group_sections(run, colours, samples, linked):
-    by_name = {r.name: r for r in run.rows}
+    by_name = {r.name: r for r in run.rows if not r.part}
     groups = [g for g in run.group_rows if g.subsets]
     parts = []
     if run.group_rows:
@@ -121,22 +122,26 @@ def subsets_table(run, subsets, by_name, samples, linked):
     return table(header, rows)
 
 
-def subset_metrics_section(run):
-    """Further metrics of a dataset's results (accuracy on its clean and contaminated subsets, ...)."""
-    rows, names = [], set()
-    for r in run.dataset_rows:
-        extra = {m: run.extra_metrics(m, r.name) for m in run.models}
-        for metric in dict.fromkeys(k for values in extra.values() for k in values):
-            names.add(metric)
-            rows.append([cell(r.name), cell(metric)] + [score_cell(extra[m].get(metric)) for m in run.models])
-    if not rows:
+def contamination_section(run, colours):
+    """A dataset scored on parts of its samples (clean and contaminated subsets): the parts beside
+    the whole, as a chart and a table."""
+    parts = run.part_rows
+    if not parts:
         return ''
-    contamination = any(word in n for n in names for word in ('clean', 'contaminat'))
-    title = 'Contamination subsets' if contamination else 'Further metrics'
-    note = ('Each dataset scored again on the subsets of its questions found (or not) in the '
-            'contamination reference: a score that holds on the clean subset is not explained by '
-            'leaked test data.') if contamination else 'Metrics of the results files beside the headline score.'
-    return f'<h2>{title}</h2><p class="note">{note}</p>' + table(['dataset', 'metric'] + run.models, rows)
+    whole = {r.name: r for r in run.dataset_rows}
+    labels, scores, rows = [], {}, []
+    for name in dict.fromkeys(p.name for p in parts if p.name in whole):
+        for row in [whole[name]] + [p for p in parts if p.name == name]:
+            label = f'{name}: {row.metric}' if row.part else f'{name}: all samples'
+            labels.append(label)
+            scores.update({(label, m): v for m, v in row.scores.items()})
+            rows.append([cell(name), cell(row.metric if row.part else f'{row.metric} (all samples)')]
+                        + [score_cell(row.scores.get(m)) for m in run.models])
+    return ('<h2>Contamination subsets</h2><p class="note">Each dataset scored again on the parts of its '
+            'samples that the annotation file marks clean or contaminated: a score that holds on the '
+            'clean part is not explained by test data seen in training.</p>'
+            + figure(charts.score_bars('by contamination subset', labels, run.models, scores, colours))
+            + table(['dataset', 'metric'] + run.models, rows))
 
 
 def subjective_section(run):
@@ -195,7 +200,11 @@ def figures_section(run):
 
 
 def samples_data(run):
-    """For the error-analysis view: per dataset and model, the wrong samples and the total."""
+    """For the error-analysis view: per dataset and model, the wrong samples and the total.
+
+    Prompt texts are kept once in ``texts`` and named by index: the in-context examples that
+    every prompt of a dataset repeats would otherwise make up most of the page."""
+    texts = TextPool()
     datasets = {}
     for r in run.dataset_rows:
         per_model = {}
@@ -204,13 +213,48 @@ def samples_data(run):
             if marks is None:
                 continue
             marked = any(m is not None for m in marks)
-            wrong = [compact(s) for s in run.samples(model, r.name)] if marked else []
+            samples = run.samples(model, r.name) if marked else []
+            head = shared_head([s.prompt[0][1] for s in samples if s.prompt])
+            wrong = [compact(s, texts, head) for s in samples]
             per_model[model] = {'total': len(marks), 'marked': marked, 'wrong': wrong}
         datasets[r.name] = per_model
-    return {'models': run.models, 'datasets': datasets}
+    return {'models': run.models, 'datasets': datasets, 'texts': texts.items}
 
 
-def compact(sample):
-    """A sample as the page's script reads it (short keys: the page holds many of them)."""
-    return {'i': sample.index, 'p': sample.prompt, 'o': sample.options, 'r': sample.prediction,
-            'a': sample.answer, 'g': sample.gold}
+class TextPool:
+    """Each distinct text once; a text is then named by its index."""
+
+    def __init__(self):
+        self.items, self.index = [], {}
+
+    def __call__(self, text):
+        if text not in self.index:
+            self.index[text] = len(self.items)
+            self.items.append(text)
+        return self.index[text]
+
+
+def shared_head(texts, least=200):
+    """The opening that all ``texts`` share, up to a line end (the in-context examples of a plain
+    text prompt), or '' when there is no long one."""
+    if len(texts) < 2:
+        return ''
+    head = common_prefix(texts)
+    head = head[:head.rfind('\n') + 1]
+    return head if len(head) >= least else ''
+
+
+def compact(sample, texts, head=''):
+    """A sample as the page's script reads it (short keys: the page holds many of them). A turn's
+    text is a list of pool indices, joined in order."""
+    turns = []
+    for k, (role, text) in enumerate(sample.prompt):
+        if k == 0 and head and text.startswith(head):
+            turns.append([role, [texts(head), texts(text[len(head):])]])
+        else:
+            turns.append([role, [texts(text)]])
+    found = {'i': sample.index, 'p': turns, 'o': sample.options, 'r': sample.prediction,
+             'a': sample.answer, 'g': sample.gold}
+    if sample.subset:
+        found['s'] = sample.subset
+    return found
