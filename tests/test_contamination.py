@@ -118,6 +118,17 @@ def test_overlap_finds_exactly_the_planted_samples(annotations, planted):
     assert [f['documents'] for f in annotations['corpus']['files']][::2] == [39, 19]
 
 
+def test_overlap_in_parallel_workers_gives_the_same_annotations(annotations, planted, data_root, tmp_path):
+    corpus, _ = planted
+    out = tmp_path / 'parallel.json'
+    assert _tool().main(['overlap', '--corpus', *corpus, '--dataset', 'ceval_ppl', 'mmlu_val_ppl',
+                         '--subsets', *SUBJECTS, '--text-field', 'content', '--data-root', str(data_root),
+                         '--workers', '2', '--out', str(out)]) == 0
+    parallel = json.loads(out.read_text(encoding='utf-8'))
+    assert parallel['datasets'] == annotations['datasets']
+    assert parallel['corpus']['files'] == annotations['corpus']['files']
+
+
 def test_overlap_errors_name_the_file_and_the_fix(planted, data_root, tmp_path, capsys):
     corpus, _ = planted
     args = ['overlap', '--dataset', 'ceval_ppl', '--subsets', 'logic', '--data-root', str(data_root),

@@ -59,6 +59,8 @@ def build_parser():
                         'as contaminated (default 0.5)')
     o.add_argument('--label-threshold', type=float, default=0.5, metavar='X',
                    help='share of a long answer\'s n-grams that must follow the input (default 0.5)')
+    o.add_argument('--workers', type=int, default=1, metavar='N',
+                   help='scan N corpus files at once, in separate processes (default 1)')
 
     q = sub.add_parser('ppl', help="compare the model's perplexity on test items with unseen reference items",
                        description="The model's per-token perplexity on a benchmark's test items against "
@@ -92,7 +94,7 @@ def run_overlap(args):
     datasets = selected_datasets(args.dataset, args.subsets)
     annotations = annotate(datasets, args.corpus, text_field=args.text_field, word_n=args.word_n,
                            char_n=args.char_n, input_threshold=args.input_threshold,
-                           label_threshold=args.label_threshold)
+                           label_threshold=args.label_threshold, workers=args.workers)
     atomic_write_json(args.out, annotations)
     print(overlap_table(annotations))
     print(f'annotations written to {args.out}')

@@ -103,10 +103,32 @@ class OverlapScanner:
         for gram in self.index:
             self.by_size.setdefault(len(gram), set()).add(gram)
         self.by_size = {n: frozenset(g) for n, g in self.by_size.items()}
-        self.best = [Match(0.0, None) for _ in samples]
-        self.with_label = [None] * len(samples)   # place of a document that also gives the answer
+        self.reset()
+
+    def reset(self):
+        self.best = [Match(0.0, None) for _ in self.samples]
+        self.with_label = [None] * len(self.samples)   # place of a document that also gives the answer
         self.documents = 0
         self.chars = 0
+
+    def scan_file(self, path, text_field):
+        """The evidence of one corpus file alone (from a fresh state): best matches, places that
+        give the answer, documents and characters read."""
+        self.reset()
+        for place, text in iter_documents(path, text_field):
+            self.scan(place, text)
+        return self.best, self.with_label, self.documents, self.chars
+
+    def merge(self, evidence):
+        """Add one file's evidence; merged in corpus order, the result equals one serial scan."""
+        best, with_label, documents, chars = evidence
+        for sid, (match, place) in enumerate(zip(best, with_label)):
+            if match.overlap > self.best[sid].overlap:
+                self.best[sid] = match
+            if self.with_label[sid] is None:
+                self.with_label[sid] = place
+        self.documents += documents
+        self.chars += chars
 
     def scan(self, place, text):
         """Look at one corpus document."""
@@ -178,8 +200,12 @@ class OverlapScanner:
 
 
 def annotate(dataset_cfgs, corpus, text_field='text', data_root=None, word_n=WORD_N, char_n=CHAR_N,
-             input_threshold=0.5, label_threshold=0.5, progress_every=256 << 20):
-    """Stream ``corpus`` (file paths) past the datasets' samples; returns the annotation dict."""
+             input_threshold=0.5, label_threshold=0.5, workers=1, progress_every=256 << 20):
+    """Stream ``corpus`` (file paths) past the datasets' samples; returns the annotation dict.
+    ``workers`` > 1 scans that many files at once, in separate processes."""
+    for name, value in (('word_n', word_n), ('char_n', char_n), ('workers', workers)):
+        if value < 1:
+            raise EvalkitError(f'{name}={value}: give a whole number of 1 or more')
     check_corpus(corpus, text_field)
     per_dataset = benchmark_samples(dataset_cfgs, data_root, word_n, char_n)
     samples = [s for _, rows in per_dataset.values() for s in rows]
@@ -187,17 +213,12 @@ def annotate(dataset_cfgs, corpus, text_field='text', data_root=None, word_n=WOR
     logger.info('contamination: %d samples of %d dataset(s), %d distinct n-grams; scanning %d file(s)',
                 len(samples), len(per_dataset), len(scanner.index), len(corpus))
     started = time.perf_counter()
-    files, next_report = [], progress_every
-    for path in corpus:
-        before = scanner.documents
-        for place, text in iter_documents(path, text_field):
-            scanner.scan(place, text)
-            if scanner.chars >= next_report:
-                logger.info('contamination: %.0f M characters read in %.0f s', scanner.chars / 1e6,
-                            time.perf_counter() - started)
-                next_report += progress_every
-        files.append({'path': os.path.abspath(path), 'bytes': os.path.getsize(path),
-                      'documents': scanner.documents - before})
+    if workers > 1 and len(corpus) > 1:
+        documents = _scan_in_parallel(scanner, corpus, text_field, workers, started)
+    else:
+        documents = _scan_serially(scanner, corpus, text_field, started, progress_every)
+    files = [{'path': os.path.abspath(p), 'bytes': os.path.getsize(p), 'documents': n}
+             for p, n in zip(corpus, documents)]
     seconds = time.perf_counter() - started
     datasets, sid = {}, 0
     for abbr, (split, rows) in per_dataset.items():
@@ -214,3 +235,44 @@ def annotate(dataset_cfgs, corpus, text_field='text', data_root=None, word_n=WOR
                    'seconds': round(seconds, 3)},
         'datasets': datasets,
     }
+
+
+def _scan_serially(scanner, corpus, text_field, started, progress_every):
+    """Documents per file; the scanner holds the evidence."""
+    documents, next_report = [], progress_every
+    for path in corpus:
+        before = scanner.documents
+        for place, text in iter_documents(path, text_field):
+            scanner.scan(place, text)
+            if scanner.chars >= next_report:
+                logger.info('contamination: %.0f M characters read in %.0f s', scanner.chars / 1e6,
+                            time.perf_counter() - started)
+                next_report += progress_every
+        documents.append(scanner.documents - before)
+    return documents
+
+
+_WORKER_SCANNER = None   # the index, inherited by forked workers rather than sent to each
+
+
+def _scan_one(path, text_field):
+    return _WORKER_SCANNER.scan_file(path, text_field)
+
+
+def _scan_in_parallel(scanner, corpus, text_field, workers, started):
+    """One file per worker process at a time, the evidence merged in corpus order."""
+    global _WORKER_SCANNER
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    _WORKER_SCANNER = scanner
+    documents = []
+    try:
+        with ProcessPoolExecutor(min(workers, len(corpus)), mp_context=multiprocessing.get_context('fork')) as pool:
+            for path, evidence in zip(corpus, pool.map(_scan_one, corpus, [text_field] * len(corpus))):
+                scanner.merge(evidence)
+                documents.append(evidence[2])
+                logger.info('contamination: %s done (%.0f M characters read in %.0f s)', path,
+                            scanner.chars / 1e6, time.perf_counter() - started)
+    finally:
+        _WORKER_SCANNER = None
+    return documents
