@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..registry import to_plain
@@ -98,7 +99,8 @@ class BaseRunner:
         logger.info('%s', self.prepare(stage, tasks, workers))
         executor = ThreadPoolExecutor(workers)
         try:
-            with _Progress(tasks, work_dir, stage), watch_stage(stage, tasks, work_dir) as watch:
+            with _Progress(tasks, work_dir, stage), watch_stage(stage, tasks, work_dir) as watch, \
+                    _termination_as_interrupt():
                 futures = [executor.submit(self._run_task, t, k, stage, work_dir)
                            for k, t in enumerate(tasks)]
                 for k, future in enumerate(futures):
@@ -216,6 +218,24 @@ def last_error(log, tail=65536):
         if sep and message.strip():
             return message.strip()
     return ''
+
+
+@contextmanager
+def _termination_as_interrupt():
+    """SIGTERM and SIGHUP (a closed terminal, a job manager) stop the run as Ctrl-C does, so that
+    its workers and jobs, which run in process groups of their own, are stopped too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _signal_groups(procs, sig):

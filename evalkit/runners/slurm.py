@@ -37,7 +37,7 @@ class SlurmRunner(BaseRunner):
     default_retry = 2
 
     def __init__(self, partition=None, quotatype=None, qos=None, extra_command=None,
-                 max_num_workers=None, debug=False, retry=None, poll_interval=1.0, **kwargs):
+                 max_num_workers=None, debug=False, retry=None, poll_interval=0.5, **kwargs):
         super().__init__(max_num_workers=max_num_workers, debug=debug, retry=retry, **kwargs)
         self.partition = partition
         self.qos = qos or quotatype
@@ -107,7 +107,7 @@ class SlurmSequentialRunner(SlurmRunner):
     def _wait_until_started(self, proc, job):
         """Returns once ``job`` has a node, has ended, or the run is stopping."""
         squeue = shutil.which('squeue')
-        while not self._stopping.is_set() and proc.poll() is None:
+        while squeue and not self._stopping.is_set() and proc.poll() is None:
             try:
                 state = subprocess.run([squeue, '-h', f'--name={job}', '-o', '%T'], capture_output=True,
                                        text=True, timeout=30).stdout.split()
