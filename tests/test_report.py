@@ -396,3 +396,59 @@ def test_progress_estimates_the_time_left_from_the_pace_of_the_stage():
     progress.begin('eval', 4)
     assert progress.line() == ('run progress: 4/8 datasets done (eval 0/4), 2m30s elapsed, '
                                'estimating the time left in eval')
+
+
+# ------------------------------------------------------------------ what other summaries add
+
+NEEDLE_RUN = '''
+from evalkit.datasets.needlebench import needlebench_dataset_cfgs
+datasets = needlebench_dataset_cfgs(grid="tiny", lengths=[224, 320], depths=[0, 100], kinds=["single"],
+                                    languages=["en"], max_out_len=4)
+models = [dict(type='HuggingFacewithChatTemplate', abbr='tiny', path={path!r}, max_seq_len=2048, batch_size=4,
+               run_cfg=dict(num_gpus=0))]
+'''
+
+SUBJECTIVE_RUN = '''
+from evalkit.datasets.subjective import subjective_dataset_cfgs
+_tiny = dict(type='HuggingFacewithChatTemplate', path={path!r}, max_seq_len=2048, max_out_len=4, batch_size=4,
+             run_cfg=dict(num_gpus=0))
+models = [dict(_tiny, abbr='tiny')]
+judge_models = [dict(_tiny, abbr='tiny-judge')]
+seed_datasets = subjective_dataset_cfgs({questions!r}, abbr='seed')
+'''
+
+
+def test_needle_heatmap_is_in_the_report(tiny_model_dir, data_root, tmp_path, browser):
+    if not (Path(data_root) / 'needle_haystack' / 'PaulGrahamEssays').is_dir():
+        pytest.skip('needle_haystack not under the data root')
+    config = tmp_path / 'needle.py'
+    config.write_text(NEEDLE_RUN.format(path=str(tiny_model_dir)))
+    assert main([str(config), '--data-root', str(data_root), '-w', str(tmp_path / 'o'), '--debug']) == 0
+    run = _run_dir(tmp_path / 'o')
+    [png] = (run / 'summary').glob('needlebench_*_tiny.png')
+    since = _open(browser, run / 'summary' / 'report.html')
+    assert _errors_since(browser, since) == []
+    shown = browser.evaluate('''[...document.querySelectorAll("h2")].find(h => h.textContent === "Needle in a haystack")
+        .parentNode.querySelector("img.figure").src''')
+    import base64
+    assert base64.b64decode(shown.split(',', 1)[1]) == png.read_bytes()
+
+
+def test_subjective_judgements_are_in_the_report(tiny_model_dir, data_root, tmp_path, browser):
+    questions = tmp_path / 'questions.json'
+    questions.write_text(json.dumps([{'question': 'Name the largest planet.', 'capability': 'knowledge'},
+                                     {'question': 'Suggest a name for a cat.', 'capability': 'chat'}]))
+    config = tmp_path / 'subjective.py'
+    config.write_text(SUBJECTIVE_RUN.format(path=str(tiny_model_dir), questions=str(questions)))
+    assert main([str(config), '--data-root', str(data_root), '-w', str(tmp_path / 'o'), '--debug']) == 0
+    run = _run_dir(tmp_path / 'o')
+    since = _open(browser, run / 'summary' / 'report.html')
+    assert _errors_since(browser, since) == []
+    rows = browser.evaluate('''[...document.querySelectorAll("h3 ~ table tbody tr")].map(
+        r => [...r.cells].map(c => c.textContent))''')
+    import csv
+    with open(next((run / 'summary').glob('summary_*.csv')), encoding='utf-8') as f:
+        records = list(csv.DictReader(f))
+    for record in records:
+        row = next(r for r in rows if r[3] == record['capability'])
+        assert record['value'] in row and row[:3] == [record['model'], record['opponent'], record['judge']]

@@ -42,7 +42,8 @@ def score_bars(title, labels, models, scores, colours, xlabel='score'):
                     ys.append(i + (k - (len(models) - 1) / 2) * height)
                     xs.append(score.value)
                     errors.append(score.stderr or 0.0)
-            ax.barh(ys, xs, height=height * 0.9, xerr=errors, color=colours[model], label=model,
+            ax.barh(ys, xs, height=height * 0.9, xerr=errors if any(errors) else None,
+                    color=colours[model], label=model,
                     error_kw={'elinewidth': 0.8, 'capsize': 2, 'ecolor': '#333333'})
         ax.set_yticks(range(len(labels)), labels)
         ax.invert_yaxis()

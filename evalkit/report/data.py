@@ -157,7 +157,7 @@ class Run:
         if header and not self.is_subjective:
             return [h for h in header[4:] if not h.endswith(' stderr')]
         if self.is_subjective:
-            return list(dict.fromkeys(r[3] for r in self.subjective_records))
+            return list(dict.fromkeys(r['model'] for r in self.subjective_records))
         return sorted(p.name for p in (self.path / 'results').glob('*') if p.is_dir())
 
     @cached_property

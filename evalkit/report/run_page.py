@@ -159,12 +159,12 @@ def subjective_section(run):
                 for key in keys]
         headline = 'win_rate' if 'win_rate' in metrics else 'score'
         series = list(dict.fromkeys(series_name(k) for k in keys))
-        capabilities = list(dict.fromkeys(k[3] for k in keys))
         scores = {}
         for key in keys:
             number = _number(values.get(key + (headline,)))
             if number is not None:
                 scores[(key[3], series_name(key))] = Value(number)
+        capabilities = list(dict.fromkeys(capability for capability, _ in scores))
         mode = records[0]['mode']
         parts.append(f'<h3>{esc(dataset)} <span class="badge">{esc(mode)}</span></h3>')
         if scores:
@@ -193,10 +193,18 @@ def value_cell(text):
 
 
 def figures_section(run):
-    figures = run.figures
-    if not figures:
-        return ''
-    return '<h2>Figures</h2>' + ''.join(image_figure(p) for p in figures)
+    """Images other summarizers left in summary/: the needle-in-a-haystack heatmaps (one per
+    model: score by context length and needle depth) under their own heading, then any other."""
+    needle = [p for p in run.figures if p.name.startswith('needlebench_')]
+    other = [p for p in run.figures if p not in needle]
+    parts = []
+    if needle:
+        parts.append('<h2>Needle in a haystack</h2><p class="note">Score by context length (x) and the '
+                     'depth of the needle in the context (y), one heatmap per model.</p>'
+                     + ''.join(image_figure(p) for p in needle))
+    if other:
+        parts.append('<h2>Figures</h2>' + ''.join(image_figure(p) for p in other))
+    return ''.join(parts)
 
 
 def samples_data(run):
