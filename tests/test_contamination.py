@@ -240,3 +240,21 @@ def test_ppl_tool_errors_are_one_line(data_root, tmp_path, capsys):
         'contamination: error: name the model with --hf-path PATH or with --models NAME (one of them)'
     assert _tool().main(base + ['--models', 'smollm2_135m_instruct_base', '--reference', str(tmp_path / 'no.jsonl')]) == 2
     assert capsys.readouterr().err.strip().endswith(f'reference file not found: {tmp_path / "no.jsonl"}')
+
+
+def test_evaluator_reads_opencompass_annotations_and_counts_unlabelled(tmp_path):
+    """OpenCompass's C-Eval file (keys '<subject>-<index>'); a sample it lacks is 'not labeled'."""
+    from evalkit.openicl.evaluators.contamination import ContaminationAccEvaluator
+    oc = tmp_path / 'ceval_annotations.json'
+    oc.write_text(json.dumps({'logic-0': [CLEAN, 0.1, 0.0], 'logic-1': [CLEAN, 0.0, 0.0],
+                              'logic-2': [BOTH, 0.9, 0.8], 'marxism-0': [INPUT, 0.7, 0.0]}))
+    evaluator = ContaminationAccEvaluator(annotations=str(oc), dataset='ceval-logic', name='logic')
+    result = evaluator.score(['A', 'B', 'C', 'D'], ['A', 'C', 'C', 'D'])
+    assert result['accuracy'] == 75.0
+    assert (result['accuracy - clean'], result['num_samples - clean']) == (50.0, 2)
+    assert (result[f'accuracy - {BOTH}'], result[f'num_samples - {BOTH}']) == (100.0, 1)
+    assert (result['accuracy - not labeled'], result['num_samples - not labeled']) == (100.0, 1)
+    assert f'accuracy - {INPUT}' not in result
+    assert [d['contamination'] for d in result['details']] == [CLEAN, CLEAN, BOTH, 'not labeled']
+    missing = ContaminationAccEvaluator(annotations=str(tmp_path / 'none.json'), dataset='x').score(['A'], ['A'])
+    assert missing['error'].startswith(f'annotation file not found: {tmp_path / "none.json"} (make one with: ')
