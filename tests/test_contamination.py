@@ -258,3 +258,37 @@ def test_evaluator_reads_opencompass_annotations_and_counts_unlabelled(tmp_path)
     assert [d['contamination'] for d in result['details']] == [CLEAN, CLEAN, BOTH, 'not labeled']
     missing = ContaminationAccEvaluator(annotations=str(tmp_path / 'none.json'), dataset='x').score(['A'], ['A'])
     assert missing['error'].startswith(f'annotation file not found: {tmp_path / "none.json"} (make one with: ')
+
+
+def test_group_rows_pool_the_subset_samples(tmp_path):
+    """A group's subset rows equal the score of that subset's samples of all members together."""
+    import random
+
+    from evalkit.openicl.evaluators.contamination import ContaminationAccEvaluator
+    from evalkit.summarizers.default import DefaultSummarizer
+    from evalkit.tasks.base import results_path
+    from evalkit.utils.fileio import atomic_write_json
+    rng = random.Random(7)
+    sizes = {'ceval-logic': 22, 'ceval-marxism': 19}
+    labels = {abbr: [rng.choice([CLEAN, CLEAN, INPUT, BOTH]) for _ in range(n)] for abbr, n in sizes.items()}
+    labels['ceval-marxism'] = [CLEAN if x == INPUT else x for x in labels['ceval-marxism']]  # none there
+    file = tmp_path / 'ann.json'
+    atomic_write_json(file, {'format': 'evalkit-contamination-annotations', 'datasets': {
+        abbr: {'samples': [{'index': i, 'label': x} for i, x in enumerate(xs)]} for abbr, xs in labels.items()}})
+    preds = {abbr: [rng.choice('ABCD') for _ in range(n)] for abbr, n in sizes.items()}
+    gold = {abbr: [rng.choice('ABCD') for _ in range(n)] for abbr, n in sizes.items()}
+    model = {'abbr': 'm'}
+    datasets = _ceval(['logic', 'marxism'])
+    for cfg in datasets:
+        abbr = cfg['abbr']
+        metrics = ContaminationAccEvaluator(str(file), abbr).score(preds[abbr], gold[abbr])
+        atomic_write_json(results_path(tmp_path, model, cfg), metrics)
+    summarizer = DefaultSummarizer(summary_groups=[{'name': 'both', 'subsets': list(sizes)}])
+    summarizer.summarize([model], datasets, tmp_path, 'x')
+    rows = {r[2]: r for r in csv.reader((tmp_path / 'summary' / 'summary_x.csv').open()) if r[0] == 'both'}
+    for subset in (CLEAN, INPUT, BOTH):
+        members = [(p, g) for abbr in sizes for p, g, x in zip(preds[abbr], gold[abbr], labels[abbr]) if x == subset]
+        truth = ContaminationAccEvaluator(str(file), 'none').sample_scores(*zip(*members))['accuracy']
+        expected = ContaminationAccEvaluator(str(file), 'none').summarize({'accuracy': truth})
+        row = rows[f'accuracy - {subset} (n={len(members)})']
+        assert row[4:] == [f'{expected["accuracy"]:.2f}', f'{expected["accuracy_stderr"]:.2f}']

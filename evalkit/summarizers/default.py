@@ -7,7 +7,8 @@ column of its own) and, when scored with ``--bootstrap``, the 95% interval. Grou
 pooled from the subsets' errors, sqrt(sum((w_i * se_i)^2)) / sum(w_i), as the subsets are
 independent samples. A missing score shows as ``-``, and the log says why. A dataset also scored
 on parts of its samples (``accuracy - clean``, from an annotated clean-subset evaluation) gets one
-row per part, with its sample count, under its own row.
+row per part, with its sample count, under its own row; a group gets the same rows, each pooling
+the samples of that part over the group's datasets.
 """
 import csv
 import io
@@ -133,8 +134,31 @@ class DefaultSummarizer:
             for name, value in zip(model_names, row[4:]):
                 if value != MISSING:
                     scores[(group['name'], name)] = value
+                    self.subsets[(group['name'], name)] = self._pooled_subsets(subsets, name)
+            rows += self._subset_rows(group['name'], MISSING, row[3], model_names)
             by_abbr.setdefault(group['name'], {})
         return rows
+
+    def _pooled_subsets(self, members, name):
+        """A group's scores on sample subsets: the members' samples of each subset taken together
+        (a mean over samples, not over members, as a member may have none in a subset), with the
+        standard error of that pooled mean, rebuilt from each member's mean, error and count."""
+        parts = {}
+        for member in members:
+            for metric, (score, count) in self.subsets.get((member, name), {}).items():
+                if count:
+                    parts.setdefault(metric, []).append((score, count))
+        pooled = {}
+        for metric, items in parts.items():
+            total = sum(c for _, c in items)
+            mean = sum(s.value * c for s, c in items) / total
+            stderr = None
+            if total > 1 and all(s.stderr is not None or c == 1 for s, c in items):
+                # Sum of squares about the pooled mean: within each member, then between them.
+                squares = sum((s.stderr or 0.0) ** 2 * c * (c - 1) + c * (s.value - mean) ** 2 for s, c in items)
+                stderr = math.sqrt(squares / (total - 1) / total)
+            pooled[metric] = (Score(metric, mean, stderr), total)
+        return pooled
 
     def _subset_rows(self, abbr, version, mode, model_names):
         """A row per subset of the dataset's samples (``accuracy - clean (n=17)``), under its row."""
