@@ -132,7 +132,9 @@ def signed(value):
 
 
 def mark(d):
-    return {True: '*', False: '', None: '?'}[d.significant] + (' (versions differ)' if d.versions_differ else '')
+    """'*' significant, '?' a standard error missing, '' otherwise or when a side has no score."""
+    sig = '' if d.delta is None else {True: '*', False: '', None: '?'}[d.significant]
+    return sig + (' (versions differ)' if d.versions_differ else '')
 
 
 def text_report(a, b, rows, flipped, show_flips=50):

@@ -189,11 +189,12 @@ class Run:
 
     @property
     def part_rows(self):
+        """Scores on parts of the samples of a dataset, or of a group's datasets taken together."""
         return [r for r in self.rows if r.part]
 
     @property
     def group_rows(self):
-        return [r for r in self.rows if r.is_group]
+        return [r for r in self.rows if r.is_group and not r.part]
 
     @cached_property
     def summary_groups(self):

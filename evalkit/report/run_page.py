@@ -63,7 +63,7 @@ def summary_section(run, linked):
     rows = [[cell(r.name, cls='part') if r.part else dataset_link(r.name, linked), cell(r.version),
              cell(r.metric), cell(r.mode)]
             + [score_cell(r.scores.get(m)) for m in run.models] for r in run.rows]
-    classes = ['group' if r.is_group else 'part' if r.part else '' for r in run.rows]
+    classes = ['part' if r.part else 'group' if r.is_group else '' for r in run.rows]
     return ('<h2>Summary</h2><p class="note">Score ± standard error. Groups average their subsets, '
             'their error pooled from the subsets\'. Click a dataset for the samples answered wrongly, '
             'a column heading to sort.</p>'
@@ -98,9 +98,8 @@ def group_sections(run, colours, samples, linked):
         sections.append(('datasets in no group' if groups else 'datasets', ungrouped))
     for title, subsets in sections:
         scores = {(s, m): v for s in subsets for m, v in by_name[s].scores.items()}
-        parts.append(f'<h3>{esc(title)}</h3>'
-                     + figure(charts.score_bars(title, subsets, run.models, scores, colours))
-                     + subsets_table(run, subsets, by_name, samples, linked))
+        chart = figure(charts.score_bars(title, subsets, run.models, scores, colours)) if scores else ''
+        parts.append(f'<h3>{esc(title)}</h3>' + chart + subsets_table(run, subsets, by_name, samples, linked))
     return ''.join(parts)
 
 
@@ -128,7 +127,7 @@ def contamination_section(run, colours):
     parts = run.part_rows
     if not parts:
         return ''
-    whole = {r.name: r for r in run.dataset_rows}
+    whole = {r.name: r for r in run.rows if not r.part}
     labels, scores, rows = [], {}, []
     for name in dict.fromkeys(p.name for p in parts if p.name in whole):
         for row in [whole[name]] + [p for p in parts if p.name == name]:
