@@ -75,6 +75,19 @@ def test_prompts_take_the_cell_length_and_hold_needles_at_their_depth(haystack_r
     assert [r['answer']['needles'][0]['keywords'] for r in rows[:1]] == [chosen[0]['keywords']]
 
 
+@pytest.mark.parametrize('language', ['en', 'zh'])
+def test_no_keyword_is_given_away_by_a_question_or_the_instruction(language):
+    from evalkit.datasets.needlebench import PROMPTS
+    from evalkit.openicl.evaluators.needle import keyword_found, normalize
+    entries = read_needles(language, 'retrieval') + read_needles(language, 'reasoning')
+    asked = normalize(' '.join(PROMPTS[language].values()) + ' '.join(e['question'] for e in entries))
+    for entry in entries:
+        assert not any(keyword_found(normalize(k), asked) for spellings in entry['keywords'] for k in spellings)
+        # A retrieval needle holds its answer; the first fact of a reasoning pair does not.
+        found = NeedleEvaluator().found(entry['needles'][0], dict(needles=[entry]))
+        assert found == [entry['kind'] == 'retrieval'], entry['id']
+
+
 def test_cells_longer_than_max_seq_len_are_skipped_and_the_loader_needs_the_tokenizer(haystack_root, token_len):
     rows = _load(haystack_root, token_len, language='en', kind='single', lengths=[300, 1000],
                  depths=[50], max_seq_len=1024, max_out_len=32)

@@ -230,6 +230,7 @@ class PromptBuilder:
         self.chars_per_token = len(sample) / max(1, token_len(sample))
         # Cut points: between words for English, anywhere for Chinese.
         self.cuts = ([m.start() for m in re.finditer(r'\s', haystack)] if language == 'en' else None)
+        self.last_cut = {}
 
     def prompt(self, needles, depth, cut):
         return render_prompt(self.language, insert_needles(self.haystack[:cut], needles['inserted'],
@@ -252,9 +253,12 @@ class PromptBuilder:
         overhead = tokens(0)
         if overhead > length:
             return None
-        # Bracket the cut from an estimate, then bisect: about a dozen token counts per cell.
-        guess = int((length - overhead) * self.chars_per_token)
-        lo, hi = max(0, int(guess * 0.9)), min(len(self.haystack), int(guess * 1.1) + 16)
+        # Bracket the cut around an estimate (the cut of this length at another depth, once there
+        # is one), then bisect: about a dozen token counts per cell.
+        guess, spread = self.last_cut.get(length), 0.02
+        if guess is None:
+            guess, spread = int((length - overhead) * self.chars_per_token), 0.1
+        lo, hi = max(0, int(guess * (1 - spread))), min(len(self.haystack), int(guess * (1 + spread)) + 16)
         while lo > 0 and tokens(lo) > length:
             lo = lo // 2
         while hi < len(self.haystack) and tokens(hi) <= length:
@@ -267,6 +271,7 @@ class PromptBuilder:
                 lo = mid
             else:
                 hi = mid
+        self.last_cut[length] = lo
         prompt = self.prompt(needles, depth, self._snap(lo))
         return prompt, self.token_len(prompt)
 

@@ -5,9 +5,9 @@ A reference is a dict (``NeedleBenchDataset`` writes it): ``{'length', 'depth', 
 (a keyword given as a list of spellings: any of them). A keyword is in the answer when it occurs
 there after normalisation (Unicode NFKC, lower case), starting at a word boundary (``pear`` is
 not found in ``appear``, ``marmot`` is found in ``marmots``; a number must also end at one:
-``30`` is not in ``300``), or, for a word of five letters or more, when some span of the answer
-has a normalised edit similarity of at least ``similarity`` with it (``cardamon`` for
-``cardamom``). A sample scores the share of its needles found: 0 or 1 with one needle.
+``30`` is not in ``300``), or, for a keyword of five letters or more, when as many words of the
+answer in a row have a normalised edit similarity (Levenshtein) of at least ``similarity`` with
+it (``cardamon`` for ``cardamom``). A sample scores the share of its needles found: 0 or 1 with one needle.
 
 Besides ``score`` (the mean, in percent, with its standard error), ``by_cell`` gives the mean
 score of every (length, depth) cell of the grid, which the needle summarizer tabulates and draws.
@@ -22,6 +22,7 @@ from .text import as_text, has_han
 
 # Fuzzy matching is kept to words long enough for a one-letter slip to leave them recognisable.
 _FUZZY_MIN_CHARS = 5
+_WORD_RE = re.compile(r'[0-9a-z]+')
 
 
 def normalize(text):
@@ -37,8 +38,12 @@ def keyword_found(keyword, answer, similarity=0.8):
         return True
     if len(keyword) < _FUZZY_MIN_CHARS or any(ch.isdigit() for ch in keyword):
         return False
-    from rapidfuzz import fuzz
-    return fuzz.partial_ratio(keyword, answer) >= similarity * 100
+    # Compared with every run of as many words in the answer, never with a span across words.
+    from rapidfuzz.distance import Levenshtein
+    width = len(_WORD_RE.findall(keyword))
+    words = _WORD_RE.findall(answer)
+    return any(Levenshtein.normalized_similarity(keyword, ' '.join(words[i:i + width])) >= similarity
+               for i in range(len(words) - width + 1))
 
 
 def needle_found(needle, answer, similarity=0.8):
