@@ -33,6 +33,7 @@ def score_bars(title, labels, models, scores, colours, xlabel='score'):
     ``scores``: {(label, model): Value}; a missing score leaves a gap."""
     with plt.rc_context(_STYLE):
         height = 0.8 / max(1, len(models))
+        ends = [v.value + sign * (v.stderr or 0.0) for v in scores.values() for sign in (-1, 1)] or [0.0]
         fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.28 * len(labels) * max(1, len(models)) ** 0.6))
         for k, model in enumerate(models):
             ys, xs, errors = [], [], []
@@ -45,6 +46,12 @@ def score_bars(title, labels, models, scores, colours, xlabel='score'):
             ax.barh(ys, xs, height=height * 0.9, xerr=errors if any(errors) else None,
                     color=colours[model], label=model,
                     error_kw={'elinewidth': 0.8, 'capsize': 2, 'ecolor': '#333333'})
+        # Bars grow from zero; an axis of zeros alone still reads as a scale, not as +-0.04.
+        low, high = min(0.0, min(ends)), max(0.0, max(ends))
+        if low == high:
+            high = 1.0
+        pad = 0.03 * (high - low)
+        ax.set_xlim(low - pad if low < 0 else 0.0, high + pad if high > 0 else 0.0)
         ax.set_yticks(range(len(labels)), labels)
         ax.invert_yaxis()
         ax.set_xlabel(xlabel)
