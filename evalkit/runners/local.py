@@ -10,6 +10,9 @@ import threading
 
 from .base import BaseRunner, task_command
 
+# The run's pid, given to each worker: a worker ends with the run (evalkit.tasks.base.stop_with_parent).
+PARENT_ENV = 'EVALKIT_RUN_PID'
+
 
 def visible_gpus():
     """GPU ids this process may use, without importing torch."""
@@ -54,7 +57,7 @@ class LocalRunner(BaseRunner):
         need = (task['model'].get('run_cfg') or {}).get('num_gpus', 0) if pool.gpus else 0
         devices = pool.take(need)
         env = dict(os.environ, EVALKIT_NUM_THREADS=str(self._threads), OMP_NUM_THREADS=str(self._threads),
-                   TOKENIZERS_PARALLELISM='false')
+                   TOKENIZERS_PARALLELISM='false', **{PARENT_ENV: str(os.getpid())})
         if pool.gpus:
             env['CUDA_VISIBLE_DEVICES'] = ','.join(devices)
         try:

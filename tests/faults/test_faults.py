@@ -5,11 +5,14 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from faults.helpers import (DATASET, MODEL, PROJECT, TINY, command, error_lines, only_run, partial_file,
                             predictions, processes_with, run_cli, task_processes, wait_for, write_config)
+
+from evalkit.cli import main
 
 
 def _start(config, work_dir, data_root, *flags):
@@ -139,7 +142,10 @@ def test_corrupt_partial_predictions(tiny_config, data_root, tmp_path, reference
     rows = {k: reference[k] for k in ('0', '1', '2')}
     text = json.dumps({'fingerprint': 'x', 'rows': rows}, ensure_ascii=False)
     partial.write_text(text[:len(text) // 2] if damage == 'truncated' else '\x00\x17garbage]]')
-    _resume_matches(tiny_config, tmp_path, data_root, reference)
+    # In this process (--debug): the same task code as a worker's, without a Python start.
+    assert main([str(tiny_config), '-w', str(tmp_path), '-r', run.name, '--data-root', str(data_root),
+                 '-m', 'infer', '--debug']) == 0
+    assert predictions(run) == reference and not partial.exists()
     log = _task_log(run).read_text()
     assert f'{DATASET}: the unfinished predictions in {partial} are unreadable (' in log
     assert 'starting this dataset over' in log
@@ -156,3 +162,16 @@ def test_ctrl_c_in_the_middle(tiny_config, data_root, tmp_path, reference):
     run = only_run(tmp_path)
     assert not (run / '.evalkit.lock').exists()
     _resume_matches(tiny_config, tmp_path, data_root, reference)
+
+
+def test_run_killed_outright_takes_its_worker_along(tiny_config, data_root, tmp_path):
+    """SIGKILL leaves the run no chance to stop its workers: they end with it all the same, so that
+    none keeps writing into the work dir that -r resumes."""
+    proc = _start(tiny_config, tmp_path, data_root)
+    assert _first_partial(tmp_path), 'the run never saved a batch'
+    assert len(task_processes(tmp_path)) == 1
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert wait_for(lambda: not task_processes(tmp_path), timeout=15), 'the worker outlived its run'
+    time.sleep(5)  # a worker left running would have finished the dataset by now
+    assert not (only_run(tmp_path) / 'predictions' / MODEL / f'{DATASET}.json').exists()
