@@ -3,6 +3,11 @@ import json
 import os
 import tempfile
 
+# mkstemp makes files only their owner can read; outputs get the mode any new file would get.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
+
 
 def atomic_write_text(path, text):
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
@@ -11,6 +16,7 @@ def atomic_write_text(path, text):
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, 'w', encoding='utf-8') as f:
             f.write(text)
             f.flush()
