@@ -1,7 +1,7 @@
 """Fixtures of the fault tests: a tiny random model (fast) on one C-Eval subject, and the
 predictions of an uninterrupted run that every interrupted run must end with."""
 import pytest
-from faults.helpers import TINY, predictions, write_config
+from faults.helpers import TINY, only_run, predictions, write_config
 
 from evalkit.cli import main
 
@@ -16,7 +16,7 @@ def reference_run(tiny_config, data_root, tmp_path_factory):
     """The run folder of an uninterrupted run of ``tiny_config`` (inference only)."""
     work = tmp_path_factory.mktemp('faults-reference')
     assert main([str(tiny_config), '-w', str(work), '--data-root', str(data_root), '-m', 'infer']) == 0
-    return next(work.iterdir())
+    return only_run(work)
 
 
 @pytest.fixture(scope='session')

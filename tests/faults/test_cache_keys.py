@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 import torch
-from faults.helpers import DATASET, MODEL, TINY, partial_file, predictions, write_config
+from faults.helpers import DATASET, MODEL, TINY, only_run, partial_file, predictions, write_config
 from transformers import LlamaForCausalLM
 
 from evalkit.cli import main
@@ -65,7 +65,7 @@ def test_changed_model_files_recompute_and_say_so(tiny_model_dir, data_root, tmp
     config = write_config(tmp_path, model, **TINY)
     work = tmp_path / 'out'
     assert _run(config, work, data_root) == 0
-    run = next(work.iterdir())
+    run = only_run(work)
     assert predictions(run) == reference
     before = _meta(run)
     # Same path and config, other weights: a model retrained in place.
