@@ -3,6 +3,7 @@
 Every stage reads only what the stage before it wrote, so ``-m`` runs any stage alone and ``-r``
 skips whatever is already on disk.
 """
+import errno
 import time
 from collections import Counter
 from datetime import datetime
@@ -11,9 +12,11 @@ from pathlib import Path
 from .config import dataset_abbr, dump_config, model_abbr
 from .partitioners import SizePartitioner
 from .registry import build, resolve
-from .runners import LocalRunner
-from .tasks.base import check_dataset, predictions_state, results_current, task_name
+from .runners import SlurmRunner
+from .summarizers.needle import default_summarizer_type
+from .tasks.base import check_dataset, predictions_state, results_current, stale_reason, task_name
 from .utils.errors import EvalkitError
+from .utils.lock import WorkDirLock
 from .utils.logging import get_logger
 from .utils.paths import data_root
 
@@ -72,9 +75,46 @@ def run_pipeline(run_cfg, args):
     if args.mode in ('eval', 'viz') and not args.reuse:
         raise EvalkitError(f'-m {args.mode} works on an earlier run: add -r (the latest) or -r TIMESTAMP')
     work_dir, stamp = resolve_work_dir(args.work_dir, args.reuse)
+    args.run_dir = work_dir  # for the end-of-run notification
+    try:
+        if args.dry_run:
+            return run_stages(run_cfg, args, work_dir, stamp, start)
+        with WorkDirLock(work_dir):
+            return run_stages(run_cfg, args, work_dir, stamp, start)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise
+        raise EvalkitError(f'cannot write {exc.filename or f"under {work_dir}"}: {exc.strerror}; make room, '
+                           'then resume with -r (finished work is kept)') from None
+
+
+def make_runner(run_cfg, args, stage):
+    """The runner of ``stage`` ('infer' or 'eval'): the config's ``<stage>=dict(runner=dict(...))``
+    or a LocalRunner; ``--slurm`` makes it a SlurmSequentialRunner, and the flags set its options."""
+    cfg = dict(((run_cfg.get(stage) or {}).get('runner')) or {})
+    if getattr(args, 'slurm', False):
+        cfg['type'] = 'SlurmSequentialRunner'
+    cfg.setdefault('type', 'LocalRunner')
+    slurm = issubclass(resolve(cfg['type']), SlurmRunner)
+    for flag, key in (('--partition', 'partition'), ('--quotatype', 'quotatype')):
+        if getattr(args, key, None):
+            if not slurm:
+                raise EvalkitError(f'{flag} is for a Slurm run: add --slurm, or name a SlurmRunner '
+                                   f'in the config ({stage}=dict(runner=dict(type=SlurmRunner, ...)))')
+            cfg[key] = getattr(args, key)
+    if args.max_num_workers:
+        cfg['max_num_workers'] = args.max_num_workers
+    if getattr(args, 'retry', None) is not None:
+        cfg['retry'] = args.retry
+    cfg['debug'] = bool(args.debug or cfg.get('debug'))
+    return build(cfg)
+
+
+def run_stages(run_cfg, args, work_dir, stamp, start):
     models, datasets = run_cfg['models'], run_cfg['datasets']
     root = str(data_root())
-    runner = LocalRunner(max_num_workers=args.max_num_workers, debug=args.debug)
+    runner = make_runner(run_cfg, args, 'infer')
+    eval_runner = make_runner(run_cfg, args, 'eval')
     failures = []
 
     if args.mode in ('all', 'infer'):
@@ -83,6 +123,11 @@ def run_pipeline(run_cfg, args):
             check_dataset(d, root)
         pending = [d for d in datasets
                    if any(predictions_state(work_dir, m, d) != 'current' for m in models)]
+        for m in models:
+            for d in pending:
+                reason = stale_reason(work_dir, m, d)
+                if reason:
+                    logger.info('%s/%s: predictions made again: %s', model_abbr(m), dataset_abbr(d), reason)
         workers = 1 if args.debug else (args.max_num_workers or runner.default_workers(
             [{'model': m} for m in models]))
         sizes = [dataset_size(d) for d in pending] if workers > 1 and len(pending) > 1 else None
@@ -99,7 +144,7 @@ def run_pipeline(run_cfg, args):
 
     subjective = is_subjective(run_cfg)
     if subjective and args.mode != 'infer':
-        failures += run_subjective(run_cfg, args, work_dir, stamp, runner)
+        failures += run_subjective(run_cfg, args, work_dir, stamp, eval_runner)
 
     if args.mode in ('all', 'eval') and not subjective:
         bootstrap = getattr(args, 'bootstrap', 0) or 0
@@ -109,17 +154,20 @@ def run_pipeline(run_cfg, args):
                                and not results_current(work_dir, m, d, bootstrap)]}
                  for m in models]
         tasks = [t for t in tasks if t['datasets']]
-        failures += [(task_name(t), err) for t, err in runner.launch(tasks, 'eval', work_dir) if err]
+        failures += [(task_name(t), err) for t, err in eval_runner.launch(tasks, 'eval', work_dir) if err]
 
     if args.mode in ('all', 'viz', 'eval') and not subjective:
         summarizer_cfg = dict(run_cfg.get('summarizer') or {})
-        summarizer_cfg.setdefault('type', 'DefaultSummarizer')
+        summarizer_cfg.setdefault('type', default_summarizer_type(datasets))
         if 'summary_groups' not in summarizer_cfg:
             summarizer_cfg['summary_groups'] = default_groups(datasets)
         text, paths = build(summarizer_cfg).summarize(models, datasets, work_dir, stamp)
         print(text)
         logger.info('summary written to %s', paths['txt'].parent)
 
+    if args.mode != 'infer':  # every mode that writes a summary: the report pages too
+        from .report import publish
+        publish(work_dir, args.work_dir)
     for name, err in failures:
         logger.error('failed: %s: %s', name, err)
     logger.info('run took %.1f s; outputs in %s', time.time() - start, work_dir)

@@ -46,11 +46,28 @@ def check_dataset(dataset_cfg, data_root):
         check(**accepted_kwargs(check, dataset_load_kwargs(dataset_cfg, data_root)))
 
 
-def load_splits(dataset_cfg, data_root):
-    """(train rows, test rows, reader_cfg) for a dataset config, as lists of dicts."""
+def model_load_kwargs(load, model):
+    """What the model under test tells a loader that names it as a parameter: ``token_len`` and
+    ``max_seq_len``, for datasets measured in the model's own tokens (needlebench). Loaders that
+    take only ``**kwargs`` get nothing from the model."""
+    if model is None:
+        return {}
+    import inspect
+    try:
+        names = set(inspect.signature(load).parameters)
+    except (TypeError, ValueError):
+        return {}
+    offered = {'token_len': model.token_len, 'max_seq_len': model.max_seq_len}
+    return {k: v for k, v in offered.items() if k in names}
+
+
+def load_splits(dataset_cfg, data_root, model=None):
+    """(train rows, test rows, reader_cfg) for a dataset config, as lists of dicts. ``model``: the
+    loaded model, for loaders that measure their rows in its tokens."""
     reader = dict(dataset_cfg.get('reader_cfg') or {})
     load = dataset_class(dataset_cfg).load
-    loaded = load(**accepted_kwargs(load, dataset_load_kwargs(dataset_cfg, data_root)))
+    kwargs = accepted_kwargs(load, dataset_load_kwargs(dataset_cfg, data_root))
+    loaded = load(**{**kwargs, **model_load_kwargs(load, model)})
     train_split = reader.get('train_split', 'train')
     test_split = reader.get('test_split', 'test')
     if hasattr(loaded, 'keys'):
@@ -108,6 +125,26 @@ def failure(abbr, exc, logger):
     return abbr, message
 
 
+# Set by the local runner (evalkit.runners.local) to its pid: a worker must not outlive its run.
+PARENT_ENV = 'EVALKIT_RUN_PID'
+
+
+def stop_with_parent():
+    """Have Linux end this worker when the run that started it dies, even by SIGKILL (the runner
+    puts workers in process groups of their own, out of reach of the run's group). False when that
+    run has already gone."""
+    expected = os.environ.get(PARENT_ENV)
+    if not expected or not sys.platform.startswith('linux'):
+        return True
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return True
+    return os.getppid() == int(expected)
+
+
 def task_main(run, stage, argv, logger):
     """``python -m evalkit.tasks.<stage> TASK.json``: exit 0 when every dataset succeeded."""
     from ..utils.fileio import read_json
@@ -115,6 +152,9 @@ def task_main(run, stage, argv, logger):
     if len(argv) != 1:
         print(f'usage: python -m evalkit.tasks.{stage} TASK.json', file=sys.stderr)
         return 2
+    if not stop_with_parent():
+        logger.error('the run that started this task has ended; not starting')
+        return 1
     try:
         outcome = run(read_json(argv[0]))
     except EvalkitError as exc:
@@ -131,14 +171,65 @@ def task_main(run, stage, argv, logger):
 _NEUTRAL_MODEL_KEYS = {'abbr', 'batch_size', 'run_cfg', 'summarizer_abbr'}
 
 
-def inference_fingerprint(model_cfg, dataset_cfg):
-    """A hash of everything the predictions depend on: the data, the prompt and inference config,
-    and the model's settings."""
+# Model settings that shape the answer without being the model itself.
+_GENERATION_KEYS = ('max_out_len', 'generation_kwargs', 'stop_words')
+
+# What each fingerprint part stands for, in the message that says why predictions are made again.
+FINGERPRINT_PARTS = {'data': 'the dataset config', 'prompt': 'the prompt or inference config',
+                     'model': 'the model (its settings or its files)', 'generation': 'the generation settings',
+                     'evalkit': 'the evalkit version'}
+
+
+def model_identity(model_cfg):
+    """What tells a model's weights apart beyond its config: name, size and mtime of a local
+    model file, or of a model folder's weight and config files (a hub name or an API model: none)."""
+    path = model_cfg.get('path')
+    if not isinstance(path, str) or not os.path.exists(path):
+        return None
+    if os.path.isfile(path):
+        files = [path]
+    else:
+        files = sorted(os.path.join(path, f) for f in os.listdir(path)
+                       if f.endswith(('.safetensors', '.bin', '.gguf', '.pt', '.pth')) or f == 'config.json')
+    stats = [(os.path.basename(f), os.stat(f)) for f in files]
+    return [(name, st.st_size, st.st_mtime_ns) for name, st in stats]
+
+
+def fingerprint_parts(model_cfg, dataset_cfg):
+    """Everything the predictions depend on, part by part: the dataset config, the prompt and
+    inference config, the model (settings and files), the generation settings, evalkit's version."""
+    from .. import __version__
     from ..openicl.prompt_template import config_hash
     from ..registry import to_plain
-    data = {k: v for k, v in dataset_cfg.items() if k not in ('abbr', 'eval_cfg')}
-    model = {k: v for k, v in model_cfg.items() if k not in _NEUTRAL_MODEL_KEYS}
-    return config_hash(to_plain(data), to_plain(model), length=12)
+    data = {k: v for k, v in dataset_cfg.items() if k not in ('abbr', 'eval_cfg', 'infer_cfg')}
+    model = {k: v for k, v in model_cfg.items() if k not in _NEUTRAL_MODEL_KEYS and k not in _GENERATION_KEYS}
+    generation = {k: model_cfg[k] for k in _GENERATION_KEYS if k in model_cfg}
+    return {'data': config_hash(to_plain(data), length=12),
+            'prompt': config_hash(to_plain(dataset_cfg.get('infer_cfg') or {}), length=12),
+            'model': config_hash(to_plain(model), model_identity(model_cfg), length=12),
+            'generation': config_hash(to_plain(generation), length=12),
+            'evalkit': __version__}
+
+
+def inference_fingerprint(model_cfg, dataset_cfg, parts=None):
+    """One hash of ``fingerprint_parts``: predictions are reused only when it matches."""
+    from ..openicl.prompt_template import config_hash
+    return config_hash(parts or fingerprint_parts(model_cfg, dataset_cfg), length=12)
+
+
+def stale_reason(work_dir, model_cfg, dataset_cfg):
+    """Why the predictions on disk are not current, in words ('' when they are, or are missing)."""
+    from ..utils.fileio import read_json
+    if predictions_state(work_dir, model_cfg, dataset_cfg) != 'stale':
+        return ''
+    try:
+        stored = read_json(predictions_meta_path(work_dir, model_cfg, dataset_cfg)).get('parts') or {}
+    except (OSError, ValueError, AttributeError):
+        stored = {}
+    now = fingerprint_parts(model_cfg, dataset_cfg)
+    changed = [FINGERPRINT_PARTS[k] + (f' ({stored[k]} -> {now[k]})' if k == 'evalkit' else '')
+               for k in FINGERPRINT_PARTS if k in stored and stored[k] != now[k]]
+    return ' and '.join(changed) + ' changed' if changed else 'they were made under another config'
 
 
 def scoring_fingerprint(model_cfg, dataset_cfg, bootstrap=0):
