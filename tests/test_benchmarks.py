@@ -25,6 +25,7 @@ from evalkit.pipeline import default_groups
 from evalkit.registry import build
 from evalkit.tasks.base import check_dataset, load_splits
 from evalkit.utils.errors import EvalkitError
+from conftest import only_run
 
 PROJECT = Path(__file__).resolve().parents[1]
 REFERENCE = json.loads((PROJECT / 'tests' / 'fixtures' / 'opencompass_prompts.json')
@@ -369,9 +370,7 @@ def e2e_run(smollm2, bench_root, tmp_path_factory):
                    '--data-root', str(bench_root), '-w', str(work / 'out'), '--debug'])
     torch.set_num_threads(threads)
     assert rc == 0
-    runs = list((work / 'out').iterdir())
-    assert len(runs) == 1
-    return runs[0]
+    return only_run(work / 'out')
 
 
 ABBRS = ['cmmlu-anatomy', 'cmmlu-arts', 'lukaemon_mmlu_val_anatomy', 'lukaemon_mmlu_val_astronomy', 'gsm8k',

@@ -18,6 +18,7 @@ from evalkit.datasets.custom import OptionSimAccEvaluator, custom_dataset_cfg, e
 from evalkit.registry import to_plain
 from evalkit.tasks.base import load_splits
 from evalkit.utils.errors import EvalkitError
+from conftest import only_run
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLES = PROJECT / 'examples' / 'custom_dataset'
@@ -27,9 +28,7 @@ WORLD_Q0 = 'Question: Which ocean is the largest?\nA. Atlantic\nB. Indian\nC. Pa
 
 
 def _only_run(work_dir):
-    runs = sorted(Path(work_dir).iterdir())
-    assert len(runs) == 1
-    return runs[0]
+    return only_run(work_dir)
 
 
 def _predictions(run, abbr):

@@ -11,6 +11,7 @@ import pytest
 
 from evalkit.cli import main
 from evalkit.openicl.postprocessors import first_capital_postprocess
+from conftest import only_run
 
 SUBJECTS = ['computer_network', 'high_school_physics']
 PROJECT = Path(__file__).resolve().parents[1]
@@ -23,9 +24,7 @@ def _run(mode, smollm2, data_root, work_dir, *extra):
 
 
 def _only_run(work_dir):
-    runs = sorted(p for p in Path(work_dir).iterdir())
-    assert len(runs) == 1
-    return runs[0]
+    return only_run(work_dir)
 
 
 def _predictions(run, subject):

@@ -17,6 +17,7 @@ from evalkit.models.sources import gguf_has_chat_template, has_chat_template
 from evalkit.runners.local import visible_gpus
 from evalkit.utils.errors import EvalkitError
 from evalkit.utils.paths import CONFIGS_DIR
+from conftest import only_run
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -158,7 +159,7 @@ def test_smollm2_runs_through_its_named_config_on_a_local_copy(smollm2, data_roo
     work = tmp_path / 'out'
     assert main([str(config), '--models', 'hf_smollm2_135m_instruct', '--model-path', smollm2,
                  '--max-out-len', '4', '--data-root', str(data_root), '-w', str(work), '--debug']) == 0
-    (run,) = work.iterdir()
+    run = only_run(work)
     predictions = json.loads((run / 'predictions' / 'smollm2-135m-instruct-hf'
                               / 'ceval-middle_school_geography.json').read_text())
     assert len(predictions) == 3

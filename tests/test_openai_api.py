@@ -15,6 +15,7 @@ from evalkit.cli import main
 from evalkit.models import OpenAIChatModel, OpenAISDK
 from evalkit.openicl.postprocessors import first_capital_postprocess
 from evalkit.utils.errors import EvalkitError
+from conftest import run_dirs
 
 ROWS = 3
 CONFIG = """
@@ -53,7 +54,7 @@ def write_config(folder, base, model, key='ENV', key_env=None):
 def run_cli(config, work_dir, data_root):
     with captured_log() as log:
         code = main([str(config), '--data-root', str(data_root), '-w', str(work_dir), '--debug'])
-    runs = list(Path(work_dir).iterdir()) if Path(work_dir).exists() else []
+    runs = run_dirs(work_dir)
     return code, log.getvalue(), (runs[0] if len(runs) == 1 else None)
 
 

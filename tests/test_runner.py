@@ -2,6 +2,7 @@
 import json
 from evalkit.cli import main
 from evalkit.config import load_config
+from conftest import only_run
 
 
 def _write_config(tmp_path, model_dir):
@@ -21,7 +22,7 @@ models = [dict(type='HuggingFaceBaseModel', abbr='tiny', path={str(model_dir)!r}
 def test_failing_dataset_is_reported_with_its_log_and_the_rest_finishes(tiny_model_dir, tmp_path, caplog, capsys):
     cfg = _write_config(tmp_path, tiny_model_dir)
     assert main([str(cfg), '-w', str(tmp_path / 'out'), '--max-num-workers', '2']) == 1
-    run = next((tmp_path / 'out').iterdir())
+    run = only_run(tmp_path / 'out')
     failed = [r.getMessage() for r in caplog.records if 'failed' in r.getMessage()]
     assert any('see ' + str(run / 'logs' / 'infer' / 'tiny') in m for m in failed)
     logs = list((run / 'logs' / 'infer' / 'tiny').glob('*.out'))
@@ -39,7 +40,7 @@ def test_stages_run_alone_on_an_earlier_run(tiny_model_dir, tmp_path):
     cfg = _write_config(tmp_path, tiny_model_dir)
     work = tmp_path / 'out'
     assert main([str(cfg), '-w', str(work), '-m', 'infer', '--debug']) == 1  # 'broken' fails
-    run = next(work.iterdir())
+    run = only_run(work)
     assert (run / 'predictions' / 'tiny' / 'demo-en-gen.json').exists()
     assert not (run / 'results').exists()
     assert main([str(cfg), '-w', str(work), '-r', '-m', 'eval']) == 0

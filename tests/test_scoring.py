@@ -7,6 +7,7 @@ import pytest
 
 from evalkit.cli import main
 from evalkit.summarizers.default import DefaultSummarizer, headline
+from conftest import only_run
 
 MODEL = 'SmolLM2-135M-Instruct.Q4_1'
 
@@ -42,7 +43,7 @@ def scored_run(smollm2, tmp_path_factory):
     tmp = tmp_path_factory.mktemp('scoring')
     config = _write_config(tmp / 'demo.py')
     assert _run(config, smollm2, tmp / 'out', '--bootstrap', '200') == 0
-    run = next((tmp / 'out').iterdir())
+    run = only_run(tmp / 'out')
     return tmp, config, run
 
 

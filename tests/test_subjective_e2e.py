@@ -13,6 +13,7 @@ import pytest
 from evalkit.cli import main
 from evalkit.openicl.judge import parse_alpaca_verdict, parse_score
 from evalkit.summarizers.subjective import compare_stats, score_stats
+from conftest import only_run
 
 JUDGE = 'smollm2'
 QUESTIONS = [
@@ -51,7 +52,7 @@ def _run(tmp, body, data_root, *extra):
     config.write_text(body.format(questions=str(questions)), encoding='utf-8')
     work = tmp / 'outputs'
     assert main([str(config), '--data-root', str(data_root), '-w', str(work), '--debug', *extra]) == 0
-    return next(work.iterdir())
+    return only_run(work)
 
 
 def _results(run, folder, dataset):
