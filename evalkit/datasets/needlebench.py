@@ -48,7 +48,7 @@ TEMPLATE_ROOM = 32
 # to run with SmolLM2-135M on a laptop CPU in a few minutes.
 DEPTHS_11 = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
 GRIDS = {
-    'default': dict(lengths=[512, 1024, 1536], depths=[0, 50, 100]),
+    'default': dict(lengths=[512, 768, 1024], depths=[0, 50, 100]),
     '4k': dict(lengths=[1000, 2000, 3000, 4000], depths=DEPTHS_11),
     '8k': dict(lengths=[1000, 2000, 4000, 6000, 8000], depths=DEPTHS_11),
     '32k': dict(lengths=[2000, 4000, 8000, 16000, 24000, 32000], depths=DEPTHS_11),
@@ -348,7 +348,7 @@ def needlebench_dataset_cfgs(grid='default', kinds=KINDS, languages=LANGUAGES, l
     for kind in kinds:
         for language in languages:
             label = f'multi{needle_count}' if kind == 'multi' else _kind(kind)
-            answer_len = max_out_len or (32 * needle_count if kind == 'multi' else 48)
+            answer_len = max_out_len or (24 * needle_count if kind == 'multi' else 40)
             corpus = f'-{name}' if name else ''
             cfgs.append(dict(
                 abbr=f'needlebench-{grid}{corpus}-{label}-{_language(language)}',
