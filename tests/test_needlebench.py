@@ -196,3 +196,13 @@ def test_small_grid_end_to_end_with_smollm2(haystack_root, smollm2, tmp_path):
     assert pixels.shape[:2] == (round(height * DPI), round(width * DPI)) and pixels.std() > 0.05
     cells_csv = next((run_dir / 'summary').glob('needlebench_*.csv')).read_text().splitlines()
     assert len(cells_csv) == 1 + 8
+    # A summarizer named in the config is kept: the same run summarized again by the default one.
+    named = tmp_path / 'eval_needle_named.py'
+    named.write_text(config.read_text(encoding='utf-8') + 'summarizer = dict(type="DefaultSummarizer")\n',
+                     encoding='utf-8')
+    proc = subprocess.run([sys.executable, 'run.py', str(named), '-m', 'viz', '-r', run_dir.name,
+                           '-w', str(tmp_path / 'out')], cwd=PROJECT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = next((run_dir / 'summary').glob('summary_*.txt')).read_text(encoding='utf-8')
+    assert 'needlebench-tiny-single-en' in summary and 'smollm2 / average' not in summary
