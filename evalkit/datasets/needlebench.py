@@ -17,6 +17,7 @@ own, in ``evalkit/resources/needlebench/needles.jsonl``.
 One dataset holds a whole grid for one kind and language; its rows carry ``length`` and ``depth``,
 and ``NeedleEvaluator`` scores every cell.
 """
+import bisect
 import glob
 import os
 import re
@@ -84,7 +85,7 @@ class NeedleBenchDataset(BaseDataset):
             patterns = [str(resolve_data_path(path, data_root) / HAYSTACKS[_language(language)][0])]
         files = []
         for pattern in patterns:
-            matched = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+            matched = sorted(glob.glob(pattern)) if any(c in pattern for c in '*?[') else [pattern]
             if os.path.isdir(pattern):
                 matched = sorted(str(p) for p in Path(pattern).iterdir()
                                  if p.suffix in ('.txt', '.jsonl') and p.is_file())
@@ -239,7 +240,6 @@ class PromptBuilder:
     def _snap(self, cut):
         if self.cuts is None:
             return cut
-        import bisect
         i = bisect.bisect_right(self.cuts, cut) - 1
         return self.cuts[i] if i >= 0 else 0
 
