@@ -25,7 +25,7 @@ from evalkit.pipeline import default_groups
 from evalkit.registry import build
 from evalkit.tasks.base import check_dataset, load_splits
 from evalkit.utils.errors import EvalkitError
-from conftest import only_run
+from workdirs import only_run
 
 PROJECT = Path(__file__).resolve().parents[1]
 REFERENCE = json.loads((PROJECT / 'tests' / 'fixtures' / 'opencompass_prompts.json')

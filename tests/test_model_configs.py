@@ -17,7 +17,7 @@ from evalkit.models.sources import gguf_has_chat_template, has_chat_template
 from evalkit.runners.local import visible_gpus
 from evalkit.utils.errors import EvalkitError
 from evalkit.utils.paths import CONFIGS_DIR
-from conftest import only_run
+from workdirs import only_run
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
