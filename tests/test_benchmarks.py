@@ -2,7 +2,6 @@
 (``fixtures/opencompass_prompts.json``, made by ``fixtures/make_opencompass_prompts.py``), the
 loaders and summary groups, the data preparers, and a run of each with the real SmolLM2."""
 import csv
-import importlib.util
 import json
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from evalkit.pipeline import default_groups
 from evalkit.registry import build
 from evalkit.tasks.base import check_dataset, load_splits
 from evalkit.utils.errors import EvalkitError
-from workdirs import only_run
+from project import load_tool, only_run
 
 PROJECT = Path(__file__).resolve().parents[1]
 REFERENCE = json.loads((PROJECT / 'tests' / 'fixtures' / 'opencompass_prompts.json')
@@ -245,14 +244,7 @@ def test_missing_data_stops_with_the_prepare_command(cfg, tmp_path):
 
 # ------------------------------------------------------------------------------- data preparers
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'_tool_{name}', PROJECT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-prepare_data = _load_tool('prepare_data')
+prepare_data = load_tool('prepare_data')
 
 
 def _tree(root):

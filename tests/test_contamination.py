@@ -1,13 +1,13 @@
 """Contamination analysis on real data: the overlap tool on a corpus with planted C-Eval and MMLU
 samples, the clean-subset evaluation with SmolLM2, and the perplexity report."""
 import csv
-import importlib.util
 import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from project import load_tool
 
 PROJECT = Path(__file__).resolve().parents[1]
 CLEAN, INPUT, BOTH = 'clean', 'input contaminated', 'input-and-label contaminated'
@@ -15,10 +15,7 @@ SUBJECTS = ['computer_network', 'logic', 'astronomy']
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('contamination_tool', PROJECT / 'tools' / 'contamination.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('contamination')
 
 
 def _rows(data_root, bench, subject):
@@ -292,3 +289,16 @@ def test_group_rows_pool_the_subset_samples(tmp_path):
         expected = ContaminationAccEvaluator(str(file), 'none').summarize({'accuracy': truth})
         row = rows[f'accuracy - {subset} (n={len(members)})']
         assert row[4:] == [f'{expected["accuracy"]:.2f}', f'{expected["accuracy_stderr"]:.2f}']
+
+
+def test_editing_the_annotation_file_scores_the_dataset_again(tmp_path):
+    from evalkit.datasets.ceval import ceval_dataset_cfgs
+    from evalkit.tasks.base import scoring_fingerprint
+    annotations = tmp_path / 'ann.json'
+    annotations.write_text('{"computer_network-0": ["clean"]}', encoding='utf-8')
+    [dataset] = ceval_dataset_cfgs('ppl', subjects=['computer_network'], annotations=str(annotations))
+    model = {'abbr': 'm', 'type': 'HuggingFaceBaseModel', 'path': 'x'}
+    before = scoring_fingerprint(model, dataset)
+    assert scoring_fingerprint(model, dataset) == before
+    annotations.write_text('{"computer_network-0": ["input contaminated"]}', encoding='utf-8')
+    assert scoring_fingerprint(model, dataset) != before

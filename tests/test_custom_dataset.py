@@ -18,7 +18,7 @@ from evalkit.datasets.custom import OptionSimAccEvaluator, custom_dataset_cfg, e
 from evalkit.registry import to_plain
 from evalkit.tasks.base import load_splits
 from evalkit.utils.errors import EvalkitError
-from workdirs import only_run
+from project import only_run
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLES = PROJECT / 'examples' / 'custom_dataset'

@@ -11,7 +11,7 @@ import pytest
 
 from evalkit.cli import main
 from evalkit.openicl.postprocessors import first_capital_postprocess
-from workdirs import only_run
+from project import only_run
 
 SUBJECTS = ['computer_network', 'high_school_physics']
 PROJECT = Path(__file__).resolve().parents[1]

@@ -1,10 +1,8 @@
 """Named model configs from the catalog tables, local copies, and the model-side defaults."""
-import importlib.util
 import json
 import logging
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,20 +15,12 @@ from evalkit.models.sources import gguf_has_chat_template, has_chat_template
 from evalkit.runners.local import visible_gpus
 from evalkit.utils.errors import EvalkitError
 from evalkit.utils.paths import CONFIGS_DIR
-from workdirs import only_run
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from project import load_tool, only_run
 
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'_tool_{name}', PROJECT_ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-generator = _load_tool('generate_model_configs')
-list_configs = _load_tool('list_configs')
+generator = load_tool('generate_model_configs')
+list_configs = load_tool('list_configs')
 
 # The models the catalog promises, family by family.
 PROMISED = (

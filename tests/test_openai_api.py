@@ -15,7 +15,7 @@ from evalkit.cli import main
 from evalkit.models import OpenAIChatModel, OpenAISDK
 from evalkit.openicl.postprocessors import first_capital_postprocess
 from evalkit.utils.errors import EvalkitError
-from workdirs import run_dirs
+from project import run_dirs
 
 ROWS = 3
 CONFIG = """

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from project import load_tool
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # CPU threads that do not spin on a shared machine
 
@@ -327,11 +328,7 @@ def test_a_run_that_fails_is_notified(hook, tmp_path):
 
 def _compare(argv):
     """tools/compare_runs.py, run in this process."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('_tool_compare_runs', PROJECT / 'tools' / 'compare_runs.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(argv)
+    return load_tool('compare_runs').main(argv)
 
 
 def _correct(run, model, dataset):

@@ -2,7 +2,7 @@
 import json
 from evalkit.cli import main
 from evalkit.config import load_config
-from workdirs import only_run
+from project import only_run
 
 
 def _write_config(tmp_path, model_dir):

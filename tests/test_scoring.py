@@ -7,7 +7,7 @@ import pytest
 
 from evalkit.cli import main
 from evalkit.summarizers.default import DefaultSummarizer, headline
-from workdirs import only_run
+from project import only_run
 
 MODEL = 'SmolLM2-135M-Instruct.Q4_1'
 

@@ -13,7 +13,7 @@ import pytest
 from evalkit.cli import main
 from evalkit.openicl.judge import parse_alpaca_verdict, parse_score
 from evalkit.summarizers.subjective import compare_stats, score_stats
-from workdirs import only_run
+from project import only_run
 
 JUDGE = 'smollm2'
 QUESTIONS = [

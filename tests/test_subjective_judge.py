@@ -15,6 +15,7 @@ from evalkit.partitioners import SubjectiveNaivePartitioner
 from evalkit.summarizers.subjective import compare_stats, score_stats
 from evalkit.tasks.subjective_eval import judgement_plan
 from evalkit.utils.errors import EvalkitError
+from project import load_tool
 
 FIXTURES = Path(__file__).parent / 'fixtures'
 CORPUS = json.loads((FIXTURES / 'judge_outputs.json').read_text(encoding='utf-8'))
@@ -251,11 +252,7 @@ def test_chat_inferencer_answers_each_turn_after_the_previous_answers(tiny_model
 # ------------------------------------------------------------------ AlignBench conversion
 
 def test_converted_alignbench_reads_as_the_release(data_root, tmp_path):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('convert_alignmentbench', Path(__file__).parents[1] / 'tools'
-                                                  / 'convert_alignmentbench.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('convert_alignmentbench')
     release = data_root / 'alignbench' / 'data' / 'data_v1.1_release.jsonl'
     out = tmp_path / 'alignment_bench_v1_1.json'
     assert tool.main(['--mode', 'json', '--jsonl', str(release), '--json', str(out)]) == 0

@@ -1,5 +1,4 @@
 """Tests for tools/prepare_data.py and tools/list_configs.py, run in-process through main(argv)."""
-import importlib.util
 import os
 import zipfile
 from pathlib import Path
@@ -7,20 +6,12 @@ from pathlib import Path
 import pytest
 
 from evalkit.datasets.ceval_subjects import CEVAL_SPLITS, CEVAL_SUBJECTS
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'_tool_{name}',
-                                                  PROJECT_ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from project import load_tool
 
 
-prepare_data = _load_tool('prepare_data')
-list_configs = _load_tool('list_configs')
+
+prepare_data = load_tool('prepare_data')
+list_configs = load_tool('list_configs')
 
 CEVAL_SRC = (Path(os.environ.get('EVALKIT_DATA_ROOT') or Path(__file__).resolve().parents[2] / 'shared' / 'data')
              / 'ceval' / 'formal_ceval')

@@ -11,11 +11,11 @@ A ``.gz`` suffix on a JSON-lines or text file is read through gzip. Every docume
 place (``file:line N`` or ``file:row N``), which the annotation file names as the evidence.
 """
 import gzip
-import json
 import os
 from pathlib import Path
 
 from ..utils.errors import EvalkitError
+from ..utils.fileio import iter_jsonl
 
 MAX_DOC_CHARS = 1 << 20
 # Kept from the end of a cut piece at the start of the next, so text across the cut is still seen.
@@ -71,16 +71,9 @@ def iter_documents(path, text_field='text'):
 
 def _jsonl_documents(path, text_field):
     with _open_text(path) as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalkitError(f'{path}: line {n}: not valid JSON ({exc.msg} at column {exc.colno})') from None
-            if not isinstance(row, dict) or text_field not in row:
-                fields = ', '.join(row) if isinstance(row, dict) else type(row).__name__
-                raise EvalkitError(f'{path}: line {n}: no field {text_field!r} (found: {fields}); '
+        for n, row in iter_jsonl(f, path):
+            if text_field not in row:
+                raise EvalkitError(f'{path}: line {n}: no field {text_field!r} (found: {", ".join(row)}); '
                                    'name the text field with --text-field')
             text = row[text_field]
             if isinstance(text, str):

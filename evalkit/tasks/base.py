@@ -236,8 +236,33 @@ def scoring_fingerprint(model_cfg, dataset_cfg, bootstrap=0):
     """A hash of what the scores depend on: the predictions' fingerprint and the eval config."""
     from ..openicl.prompt_template import config_hash
     from ..registry import to_plain
-    return config_hash(inference_fingerprint(model_cfg, dataset_cfg),
-                       to_plain(dataset_cfg.get('eval_cfg') or {}), bootstrap, length=12)
+    parts = [inference_fingerprint(model_cfg, dataset_cfg), to_plain(dataset_cfg.get('eval_cfg') or {}), bootstrap]
+    inputs = evaluator_inputs_digest(dataset_cfg)
+    if inputs:
+        parts.append(inputs)
+    return config_hash(*parts, length=12)
+
+
+def evaluator_inputs_digest(dataset_cfg):
+    """A hash of the files an evaluator reads beside the predictions (an evaluator class names
+    them with ``input_files(cfg)``), so that editing such a file scores the dataset again."""
+    import hashlib
+    cfg = dict(((dataset_cfg.get('eval_cfg') or {}).get('evaluator')) or {})
+    if not cfg.get('type'):
+        return None
+    input_files = getattr(resolve(cfg['type']), 'input_files', None)
+    if input_files is None:
+        return None
+    digest = hashlib.sha256()
+    for path in input_files(cfg):
+        digest.update(str(path).encode())
+        try:
+            with open(path, 'rb') as f:
+                for block in iter(lambda: f.read(1 << 20), b''):
+                    digest.update(block)
+        except OSError:
+            digest.update(b'<missing>')
+    return digest.hexdigest()
 
 
 def predictions_meta_path(work_dir, model_cfg, dataset_cfg):

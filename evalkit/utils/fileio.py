@@ -40,17 +40,21 @@ def read_json(path):
 def read_jsonl(path, encoding='utf-8'):
     """The rows of a JSON-lines file as (line number, object) pairs; blank lines are skipped.
     A line that is not a JSON object stops the read with ``<file>: line N: ...``."""
-    from .errors import EvalkitError
-    rows = []
     with open(path, encoding=encoding) as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalkitError(f'{path}: line {n}: not valid JSON ({exc.msg} at column {exc.colno})') from None
-            if not isinstance(row, dict):
-                raise EvalkitError(f'{path}: line {n}: a row must be a JSON object, not {type(row).__name__}')
-            rows.append((n, row))
-    return rows
+        return list(iter_jsonl(f, path))
+
+
+def iter_jsonl(lines, path):
+    """(line number, object) for each non-blank line of an open JSON-lines file, read lazily;
+    ``path`` names the file in errors."""
+    from .errors import EvalkitError
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalkitError(f'{path}: line {n}: not valid JSON ({exc.msg} at column {exc.colno})') from None
+        if not isinstance(row, dict):
+            raise EvalkitError(f'{path}: line {n}: a row must be a JSON object, not {type(row).__name__}')
+        yield n, row

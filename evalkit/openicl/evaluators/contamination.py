@@ -57,6 +57,11 @@ class ContaminationAccEvaluator(AccEvaluator):
     is scored on (its test split, after any ``test_range``), as the overlap tool writes it from the
     same dataset config."""
 
+    @staticmethod
+    def input_files(cfg):
+        """The annotation file: its contents count toward the scores' fingerprint."""
+        return [annotation_path(cfg['annotations'])]
+
     def __init__(self, annotations, dataset, name=None, bootstrap=0, seed=0):
         super().__init__(bootstrap=bootstrap, seed=seed)
         self.annotations = annotations

@@ -1,6 +1,18 @@
-"""Finding the runs a test made in its work dir."""
+"""What tests share that is not a fixture: the project folder, its tools as modules, and the
+runs a test made in its work dir."""
+import importlib.util
 import re
 from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def load_tool(name):
+    """``tools/<name>.py`` as a module (the tools are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f'_tool_{name}', PROJECT / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_dirs(work_dir):
