@@ -79,7 +79,9 @@ class WorkDirLock:
     def acquire(self):
         with self._guard():
             owner = self._owner()
-            if owner is not None:
+            if owner == {}:
+                logger.warning('%s: taking over an unreadable lock file', self.work_dir)
+            elif owner is not None:
                 here = owner.get('host') == self.me['host']
                 if not here or _alive(owner):
                     where = f"pid {owner.get('pid')} on {owner.get('host')}"

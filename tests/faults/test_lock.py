@@ -82,3 +82,13 @@ def test_a_lock_from_another_host_is_never_taken(tiny_config, tmp_path, caplog):
     assert main([str(tiny_config), '-w', str(tmp_path.parent), '-r', tmp_path.name, '-m', 'infer']) == 2
     assert 'in use by another evalkit run (pid 1 on node-17, since then)' in caplog.text
     assert '(it ran on another host)' in caplog.text
+
+
+def test_an_unreadable_lock_file_is_taken_over(tmp_path, caplog):
+    from evalkit.utils.lock import WorkDirLock
+    tmp_path.joinpath('.evalkit.lock').write_text('{"pid": 12')  # cut short by a crash mid-write
+    lock = WorkDirLock(tmp_path).acquire()
+    assert 'taking over an unreadable lock file' in caplog.text
+    assert json.loads(tmp_path.joinpath('.evalkit.lock').read_text())['pid'] == lock.me['pid']
+    lock.release()
+    assert not tmp_path.joinpath('.evalkit.lock').exists()
