@@ -46,7 +46,8 @@ def main(argv=None):
                    '--batch-size', str(bs), '--data-root', str(data_root()), '-w', str(out)]
             code, wall, rss = run_measured(cmd, str(out) + '.log', cwd=PROJECT)
             questions = '?'
-            runs = sorted(out.glob('*/predictions/*/*.json'))
+            # Prediction files only: each has a <dataset>.meta.json fingerprint beside it.
+            runs = sorted(f for f in out.glob('*/predictions/*/*.json') if not f.name.endswith('.meta.json'))
             if runs:
                 import json
                 questions = sum(len(json.loads(f.read_text())) for f in runs)
