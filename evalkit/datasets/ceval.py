@@ -1,50 +1,41 @@
 """C-Eval: ``<data-root>/ceval/formal_ceval/{dev,val,test}/<subject>_<split>.csv``."""
 import csv
 
-from datasets import Dataset, DatasetDict
-
 from ..utils.errors import EvalkitError
-from ..utils.paths import resolve_data_path
-from .base import BaseDataset
+from .base import SubjectCSVDataset
 from .ceval_subjects import CEVAL_SPLITS, CEVAL_SUBJECTS
 
+CEVAL_PATH = './data/ceval/formal_ceval'
 
-class CEvalDataset(BaseDataset):
+
+class CEvalDataset(SubjectCSVDataset):
+    benchmark = 'C-Eval'
+    subjects = CEVAL_SUBJECTS
+    subjects_module = 'evalkit/datasets/ceval_subjects.py'
+    splits = CEVAL_SPLITS
+    default_path = CEVAL_PATH
+    prepare_args = 'ceval --source ceval-exam.zip'
 
     @staticmethod
-    def _file(path, name, split, data_root=None):
-        return resolve_data_path(path, data_root) / split / f'{name}_{split}.csv'
+    def read_csv(file):
+        return read_ceval_csv(file)
 
-    @classmethod
-    def required_files(cls, path, name=None, data_root=None, splits=CEVAL_SPLITS, **kwargs):
-        if name not in CEVAL_SUBJECTS:
-            raise EvalkitError(f'unknown C-Eval subject {name!r}')
-        return [cls._file(path, name, split, data_root) for split in splits]
 
-    @classmethod
-    def fix_hint(cls):
-        return ('Put C-Eval there with: python tools/prepare_data.py ceval --source ceval-exam.zip '
-                '(or point --data-root / EVALKIT_DATA_ROOT at a data root that holds it).')
+CEVAL_COLUMNS = ('id', 'question', 'A', 'B', 'C', 'D', 'answer', 'explanation')
 
-    @classmethod
-    def load(cls, path, name=None, data_root=None, **kwargs):
-        cls.check(path, name=name, data_root=data_root)
-        splits = {}
-        for split in CEVAL_SPLITS:
-            file = cls._file(path, name, split, data_root)
-            with open(file, encoding='utf-8', newline='') as f:
-                rows = list(csv.DictReader(f))
-            for i, row in enumerate(rows):
-                # The test split is unlabelled; keep the column so every split has one schema.
-                row.setdefault('answer', '')
-                row.setdefault('explanation', '')
-                missing = [c for c in ('question', 'A', 'B', 'C', 'D') if row.get(c) is None]
-                if missing:
-                    raise EvalkitError(f'{file}: row {i + 2} lacks column(s) {", ".join(missing)}')
-            splits[split] = Dataset.from_list(
-                [{k: row[k] for k in ('id', 'question', 'A', 'B', 'C', 'D', 'answer', 'explanation')}
-                 for row in rows])
-        return DatasetDict(splits)
+
+def read_ceval_csv(file):
+    """Rows of one C-Eval CSV as dicts; the unlabelled test split gets empty answer and
+    explanation columns, so every split has one schema. A row lacking a column names its line."""
+    with open(file, encoding='utf-8', newline='') as f:
+        rows = list(csv.DictReader(f))
+    for i, row in enumerate(rows):
+        row.setdefault('answer', '')
+        row.setdefault('explanation', '')
+        missing = [c for c in CEVAL_COLUMNS[1:6] if row.get(c) is None]
+        if missing:
+            raise EvalkitError(f'{file}: row {i + 2} lacks column(s) {", ".join(missing)}')
+    return [{k: row[k] for k in CEVAL_COLUMNS} for row in rows]
 
 
 def ceval_dataset_cfgs(mode='gen', shots=5, split='val', subjects=None, annotations=None):
@@ -56,7 +47,7 @@ def ceval_dataset_cfgs(mode='gen', shots=5, split='val', subjects=None, annotati
     from .multiple_choice import mc_dataset_cfg
     prefix = 'ceval-' if split == 'val' else f'ceval-{split}-'
     cfgs = [
-        mc_dataset_cfg(abbr=prefix + name, dataset_type=CEvalDataset, path='./data/ceval/formal_ceval',
+        mc_dataset_cfg(abbr=prefix + name, dataset_type=CEvalDataset, path=CEVAL_PATH,
                        name=name, header=f'以下是中国关于{zh}考试的单项选择题，请选出其中的正确答案。',
                        mode=mode, shots=shots, test_split=split)
         for name, (_, zh, _) in CEVAL_SUBJECTS.items() if subjects is None or name in subjects

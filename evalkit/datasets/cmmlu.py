@@ -3,13 +3,7 @@
 Each CSV has a header (``,Question,A,B,C,D,Answer``) and seven fields a row: a row number, the
 question, four options and the answer letter.
 """
-import csv
-
-from datasets import Dataset, DatasetDict
-
-from ..utils.errors import EvalkitError
-from ..utils.paths import resolve_data_path
-from .base import BaseDataset
+from .base import SubjectCSVDataset, read_choice_csv
 from .cmmlu_subjects import CMMLU_CATEGORIES, CMMLU_SPLITS, CMMLU_SUBJECTS, cmmlu_subjects_in
 
 CMMLU_FIELDS = ('', 'Question', 'A', 'B', 'C', 'D', 'Answer')
@@ -20,50 +14,24 @@ CMMLU_COT_INSTRUCTION = ("请回答以下关于{subject}的单项选择题, 你�
 CMMLU_ANSWER_PATTERN = r'(?i)答案\s*:\s*[\W]*([A-D])[\W]*'
 
 
-class CMMLUDataset(BaseDataset):
+class CMMLUDataset(SubjectCSVDataset):
+    benchmark = 'CMMLU'
+    subjects = CMMLU_SUBJECTS
+    subjects_module = 'evalkit/datasets/cmmlu_subjects.py'
+    splits = CMMLU_SPLITS
+    file_name = '{name}.csv'
+    default_path = CMMLU_PATH
+    prepare_args = 'cmmlu --source cmmlu_v1_0_1.zip'
 
     @staticmethod
-    def _file(path, name, split, data_root=None):
-        return resolve_data_path(path, data_root) / split / f'{name}.csv'
-
-    @classmethod
-    def required_files(cls, path, name=None, data_root=None, **kwargs):
-        if name not in CMMLU_SUBJECTS:
-            raise EvalkitError(f'unknown CMMLU subject {name!r} (the 67 subjects are listed in '
-                               'evalkit/datasets/cmmlu_subjects.py)')
-        return [cls._file(path, name, split, data_root) for split in CMMLU_SPLITS]
-
-    @classmethod
-    def fix_hint(cls):
-        return ('Put CMMLU there with: python tools/prepare_data.py cmmlu --source cmmlu_v1_0_1.zip '
-                '(or point --data-root / EVALKIT_DATA_ROOT at a data root that holds it).')
-
-    @classmethod
-    def load(cls, path=CMMLU_PATH, name=None, data_root=None, **kwargs):
-        cls.check(path, name=name, data_root=data_root)
-        return DatasetDict({split: Dataset.from_list(read_cmmlu_csv(cls._file(path, name, split, data_root)))
-                            for split in CMMLU_SPLITS})
+    def read_csv(file):
+        return read_cmmlu_csv(file)
 
 
 def read_cmmlu_csv(file):
     """Rows of one CMMLU CSV as dicts (question, A-D, answer); a malformed row names its line."""
-    rows = []
-    with open(file, encoding='utf-8', newline='') as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None:
-            raise EvalkitError(f'{file}: empty file; expected the header {",".join(CMMLU_FIELDS)}')
-        for row in reader:
-            line = reader.line_num
-            if len(row) != len(CMMLU_FIELDS):
-                raise EvalkitError(f'{file}: line {line}: {len(row)} fields, expected '
-                                   f'{len(CMMLU_FIELDS)} ({",".join(CMMLU_FIELDS)}); '
-                                   'quote fields that hold commas')
-            if row[6] not in ('A', 'B', 'C', 'D'):
-                raise EvalkitError(f'{file}: line {line}: field Answer is {row[6]!r}, '
-                                   'expected one of A, B, C, D')
-            rows.append(dict(question=row[1], A=row[2], B=row[3], C=row[4], D=row[5], answer=row[6]))
-    return rows
+    return read_choice_csv(file, CMMLU_FIELDS, (None, 'question', 'A', 'B', 'C', 'D', 'answer'), header=True,
+                           answer_name='Answer')
 
 
 def cmmlu_dataset_cfgs(mode='gen', subjects=None):

@@ -4,13 +4,7 @@
 The CSVs have no header; each row has six fields: the question, four options and the answer
 letter. Columns are named as OpenCompass names them: ``input``, ``A``-``D``, ``target``.
 """
-import csv
-
-from datasets import Dataset, DatasetDict
-
-from ..utils.errors import EvalkitError
-from ..utils.paths import resolve_data_path
-from .base import BaseDataset
+from .base import SubjectCSVDataset, read_choice_csv
 from .mmlu_subjects import MMLU_CATEGORIES, MMLU_SPLITS, MMLU_SUBJECTS, mmlu_subjects_in
 
 MMLU_FIELDS = ('question', 'A', 'B', 'C', 'D', 'answer')
@@ -21,47 +15,23 @@ MMLU_COT_INSTRUCTION = ("Answer the following multiple choice question. The last
 MMLU_ANSWER_PATTERN = r'(?i)ANSWER\s*:\s*([A-D])'
 
 
-class MMLUDataset(BaseDataset):
+class MMLUDataset(SubjectCSVDataset):
+    benchmark = 'MMLU'
+    subjects = MMLU_SUBJECTS
+    subjects_module = 'evalkit/datasets/mmlu_subjects.py'
+    splits = MMLU_SPLITS
+    default_path = MMLU_PATH
+    prepare_args = 'mmlu --source data.tar'
 
     @staticmethod
-    def _file(path, name, split, data_root=None):
-        return resolve_data_path(path, data_root) / split / f'{name}_{split}.csv'
-
-    @classmethod
-    def required_files(cls, path, name=None, data_root=None, **kwargs):
-        if name not in MMLU_SUBJECTS:
-            raise EvalkitError(f'unknown MMLU subject {name!r} (the 57 subjects are listed in '
-                               'evalkit/datasets/mmlu_subjects.py)')
-        return [cls._file(path, name, split, data_root) for split in MMLU_SPLITS]
-
-    @classmethod
-    def fix_hint(cls):
-        return ('Put MMLU there with: python tools/prepare_data.py mmlu --source data.tar '
-                '(or point --data-root / EVALKIT_DATA_ROOT at a data root that holds it).')
-
-    @classmethod
-    def load(cls, path=MMLU_PATH, name=None, data_root=None, **kwargs):
-        cls.check(path, name=name, data_root=data_root)
-        return DatasetDict({split: Dataset.from_list(read_mmlu_csv(cls._file(path, name, split, data_root)))
-                            for split in MMLU_SPLITS})
+    def read_csv(file):
+        return read_mmlu_csv(file)
 
 
 def read_mmlu_csv(file):
     """Rows of one MMLU CSV as dicts (input, A-D, target); a malformed row names its line."""
-    rows = []
-    with open(file, encoding='utf-8', newline='') as f:
-        reader = csv.reader(f)
-        for row in reader:
-            line = reader.line_num
-            if len(row) != len(MMLU_FIELDS):
-                raise EvalkitError(f'{file}: line {line}: {len(row)} fields, expected '
-                                   f'{len(MMLU_FIELDS)} ({",".join(MMLU_FIELDS)}, no header); '
-                                   'quote fields that hold commas')
-            if row[5] not in ('A', 'B', 'C', 'D'):
-                raise EvalkitError(f'{file}: line {line}: field answer (the 6th) is {row[5]!r}, '
-                                   'expected one of A, B, C, D')
-            rows.append(dict(input=row[0], A=row[1], B=row[2], C=row[3], D=row[4], target=row[5]))
-    return rows
+    return read_choice_csv(file, MMLU_FIELDS, ('input', 'A', 'B', 'C', 'D', 'target'),
+                           answer_name='answer (the 6th)')
 
 
 def mmlu_abbr(subject, split='test'):
