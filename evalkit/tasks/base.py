@@ -284,6 +284,21 @@ def predictions_state(work_dir, model_cfg, dataset_cfg):
     return 'current' if stored == inference_fingerprint(model_cfg, dataset_cfg) else 'stale'
 
 
+def current_predictions(work_dir, model_cfg, dataset_cfg, missing_hint):
+    """The predictions on disk ({index: record}) when they are current; otherwise an error that
+    names the file and, for missing ones, ``missing_hint`` (what to do)."""
+    from ..utils.fileio import read_json
+    source = predictions_path(work_dir, model_cfg, dataset_cfg)
+    state = predictions_state(work_dir, model_cfg, dataset_cfg)
+    if state == 'missing':
+        raise EvalkitError(f'no predictions at {source}: {missing_hint}')
+    if state == 'stale':
+        raise EvalkitError(f'the predictions at {source} were made under another prompt, data or model '
+                           f'config ({stale_reason(work_dir, model_cfg, dataset_cfg)}): run inference '
+                           'again (-m infer -r, or -r without -m)')
+    return read_json(source)
+
+
 def results_current(work_dir, model_cfg, dataset_cfg, bootstrap=0):
     """Whether the scores on disk were made from these predictions with this eval config."""
     from ..utils.fileio import read_json

@@ -11,10 +11,10 @@ import sys
 from ..config import dataset_abbr
 from ..registry import accepted_kwargs, build, resolve
 from ..utils.errors import EvalkitError
-from ..utils.fileio import atomic_write_json, read_json
+from ..utils.fileio import atomic_write_json
 from ..utils.logging import get_logger
-from .base import (failure, predictions_path, predictions_state, results_current, results_path,
-                   scoring_fingerprint, task_main)
+from .base import (current_predictions, failure, results_current, results_path, scoring_fingerprint,
+                   task_main)
 
 logger = get_logger()
 
@@ -50,15 +50,9 @@ def build_evaluator(eval_cfg, bootstrap, abbr):
 def eval_dataset(model_cfg, dataset_cfg, work_dir, bootstrap=0):
     """Score one dataset's predictions; returns the metrics, or None for an unlabelled split."""
     abbr = dataset_abbr(dataset_cfg)
-    source = predictions_path(work_dir, model_cfg, dataset_cfg)
-    state = predictions_state(work_dir, model_cfg, dataset_cfg)
-    if state == 'missing':
-        raise EvalkitError(f'no predictions at {source}: the inference of {abbr} did not finish '
-                           '(see logs/infer)')
-    if state == 'stale':
-        raise EvalkitError(f'the predictions at {source} were made under another prompt, data or '
-                           'model config: run inference again (-m infer -r, or -r without -m)')
-    records = [r for _, r in sorted(read_json(source).items(), key=lambda kv: int(kv[0]))]
+    stored = current_predictions(work_dir, model_cfg, dataset_cfg,
+                                 f'the inference of {abbr} did not finish (see logs/infer)')
+    records = [r for _, r in sorted(stored.items(), key=lambda kv: int(kv[0]))]
     golds = [r.get('gold') for r in records]
     if all(g in (None, '') for g in golds):
         logger.info('%s: no gold answers (an unlabelled split): predictions only', abbr)

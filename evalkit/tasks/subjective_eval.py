@@ -26,8 +26,8 @@ from ..utils.errors import EvalkitError
 from ..utils.fileio import atomic_write_json, read_json
 from ..utils.logging import get_logger
 from ..utils.paths import resolve_data_path
-from .base import (_NEUTRAL_MODEL_KEYS, failure, inference_fingerprint, load_splits, predictions_path,
-                   predictions_state, set_threads, task_main)
+from .base import (_NEUTRAL_MODEL_KEYS, current_predictions, failure, inference_fingerprint, load_splits,
+                   predictions_path, set_threads, task_main)
 from .infer import get_model
 
 logger = get_logger()
@@ -77,16 +77,11 @@ def load_answers(model_cfg, dataset_cfg, test, work_dir, data_root):
     given = given_prediction(model_cfg, dataset_cfg)
     if given is not None:
         return _given_answers(given, abbr, test, data_root)
-    source = predictions_path(work_dir, model_cfg, dataset_cfg)
-    state = predictions_state(work_dir, model_cfg, dataset_cfg)
-    if state == 'missing':
-        raise EvalkitError(f'no predictions of {name} at {source}: run its inference first (a model '
-                           'judged must be in models=, or have a given_pred entry)')
-    if state == 'stale':
-        raise EvalkitError(f'the predictions at {source} were made under another prompt, data or model '
-                           'config: run inference again (-m infer -r, or -r without -m)')
-    records = read_json(source)
+    records = current_predictions(work_dir, model_cfg, dataset_cfg,
+                                  f'run the inference of {name} first (a model judged must be in '
+                                  'models=, or have a given_pred entry)')
     if len(records) != len(test):
+        source = predictions_path(work_dir, model_cfg, dataset_cfg)
         raise EvalkitError(f'{source} holds {len(records)} answers but {abbr} has {len(test)} questions: '
                            'run inference again (-m infer -r)')
     return [records[str(i)]['prediction'] for i in range(len(test))]
