@@ -110,6 +110,9 @@ class HuggingFaceBaseModel(BaseModel):
         params = inspect.signature(self.model.forward).parameters
         self._cache_arg = 'cache' if 'cache' in params else 'past_key_values'
         self._prefix = None
+        from .kv_cache import is_sliceable
+        # A recurrent layer state cannot be cut at a token or padded: no shared head, no merged batch.
+        self._sliceable = is_sliceable(self.model.config)
 
     # ---------------------------------------------------------------- loading
     def _pick_device(self, num_gpus):
@@ -199,7 +202,8 @@ class HuggingFaceBaseModel(BaseModel):
         torch = self.torch
         ids = torch.tensor([head], device=self.device)
         with torch.inference_mode():
-            out = self.model(input_ids=ids, use_cache=True, logits_to_keep=0 if with_nll else 1)
+            out = self.model(input_ids=ids, use_cache=True, logits_to_keep=0 if with_nll else 1,
+                             **{self._cache_arg: self._head_cache(None, 0)})
             token_nll = _token_nll(torch, out.logits[0, :-1], ids[0, 1:]) if with_nll else None
         kv = [(layer.keys, layer.values) for layer in self._cache_of(out).layers]
         self._prefix = {'ids': list(head), 'kv': kv, 'nll': token_nll}
@@ -220,11 +224,12 @@ class HuggingFaceBaseModel(BaseModel):
         nll = float(head['nll'][:k].sum()) if head['nll'] is not None else None
         return k, [(key[:, :, :k], value[:, :, :k]) for key, value in head['kv']], nll
 
-    def _head_cache(self, kv):
-        """A fresh cache holding the head's keys and values (they are copied on extension,
-        never changed in place, so the head serves every prompt)."""
-        from transformers import DynamicCache
-        return None if kv is None else DynamicCache(ddp_cache_data=kv, config=self.model.config)
+    def _head_cache(self, kv, room):
+        """A fresh cache holding the head's keys and values (None: an empty one), with room for
+        ``room`` more tokens. The head's own tensors are copied, never changed, so the head serves
+        every prompt."""
+        from .kv_cache import cache_with_room
+        return cache_with_room(self.model.config, kv, room)
 
     # ---------------------------------------------------------------- generation
     def generate(self, prompts, max_out_len, stop_words=()):
@@ -239,7 +244,7 @@ class HuggingFaceBaseModel(BaseModel):
         spent on padding; the rows that go on past their first token are then decoded together.
         """
         torch = self.torch
-        head = self._head_for(encoded, with_nll=False) if use_prefix_cache else None
+        head = self._head_for(encoded, with_nll=False) if use_prefix_cache and self._sliceable else None
         out_tokens = [[] for _ in encoded]
         done = [max_out_len < 1] * len(encoded)
         caches = [None] * len(encoded)
@@ -251,12 +256,12 @@ class HuggingFaceBaseModel(BaseModel):
                 tail = torch.tensor([ids[k:]], device=self.device)
                 positions = torch.arange(k, len(ids), device=self.device)[None]
                 out = self.model(input_ids=tail, position_ids=positions, use_cache=True, logits_to_keep=1,
-                                 **{self._cache_arg: self._head_cache(kv)})
+                                 **{self._cache_arg: self._head_cache(kv, tail.shape[1] + max_out_len)})
                 caches[row] = self._cache_of(out)
                 self._accept(row, int(out.logits[0, -1].argmax()), out_tokens, done, stops, max_out_len)
             live = [row for row in range(len(encoded)) if not done[row]]
-            if live:
-                self._decode_together(live, [len(encoded[r]) for r in live], [caches[r] for r in live],
+            for rows in ([live] if self._sliceable and live else [[row] for row in live]):
+                self._decode_together(rows, [len(encoded[r]) for r in rows], [caches[r] for r in rows],
                                       out_tokens, done, stops, max_out_len)
         texts = [self.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in out_tokens]
         return [cut_at_stop(text, stops) for text in texts]
@@ -273,26 +278,25 @@ class HuggingFaceBaseModel(BaseModel):
             done[row] = True
 
     def _decode_together(self, live, lengths, caches, out_tokens, done, stops, max_out_len):
-        """Decode the rows in ``live`` as one batch: their caches are merged, padded on the left."""
-        from transformers import DynamicCache
+        """Decode the rows in ``live`` as one batch: their caches are merged, padded on the left,
+        into one with room for every token still to come (a single row keeps its own cache, which
+        has that room already). Once half the rows are finished the batch is cut down to the
+        rest, so long answers do not drag finished rows along."""
+        from .kv_cache import merged_cache
         torch = self.torch
+        past = caches[0] if len(caches) == 1 else merged_cache(self.model.config, caches, room=max_out_len)
         width = max(lengths)
-        data = []
-        for layer in range(len(caches[0].layers)):
-            merged = []
-            for part in ('keys', 'values'):
-                rows = []
-                for cache, n in zip(caches, lengths):
-                    t = getattr(cache.layers[layer], part)
-                    rows.append(torch.cat([t.new_zeros(t.shape[0], t.shape[1], width - n, t.shape[3]), t], dim=2))
-                    setattr(cache.layers[layer], part, None)  # merged: free the row's copy now
-                merged.append(torch.cat(rows))
-            data.append(tuple(merged))
-        past = DynamicCache(ddp_cache_data=data, config=self.model.config)
         mask = torch.tensor([[0] * (width - n) + [1] * n for n in lengths], device=self.device)
         positions = torch.tensor([[n] for n in lengths], device=self.device)
         step_ids = torch.tensor([[out_tokens[r][-1]] for r in live], device=self.device)
-        while not all(done[r] for r in live):
+        while True:
+            going = [i for i, row in enumerate(live) if not done[row]]
+            if not going:
+                return
+            if len(going) <= len(live) // 2:
+                keep = torch.tensor(going, device=self.device)
+                past.batch_select_indices(keep)
+                live, mask, positions, step_ids = [live[i] for i in going], mask[keep], positions[keep], step_ids[keep]
             mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=1)
             out = self.model(input_ids=step_ids, attention_mask=mask, position_ids=positions,
                              use_cache=True, logits_to_keep=1, **{self._cache_arg: past})
@@ -327,7 +331,7 @@ class HuggingFaceBaseModel(BaseModel):
         and are told apart by the log-probs at its end.
         """
         torch = self.torch
-        head = self._head_for(seqs, with_nll=True) if use_prefix_cache else None
+        head = self._head_for(seqs, with_nll=True) if use_prefix_cache and self._sliceable else None
         scored, result = {}, []
         with torch.inference_mode():
             for ids in seqs:
@@ -337,7 +341,7 @@ class HuggingFaceBaseModel(BaseModel):
                     tokens = torch.tensor([ids[k:-1]], device=self.device)
                     positions = torch.arange(k, len(ids) - 1, device=self.device)[None]
                     out = self.model(input_ids=tokens, position_ids=positions, use_cache=kv is not None,
-                                     **{self._cache_arg: self._head_cache(kv)})
+                                     **{self._cache_arg: self._head_cache(kv, tokens.shape[1]) if kv else None})
                     # Position j predicts token j+1 of the body; the last position predicts the option.
                     body_nll = float(_token_nll(torch, out.logits[0, :-1], tokens[0, 1:]).sum())
                     scored[key] = (head_nll + body_nll, torch.log_softmax(out.logits[0, -1].float(), dim=-1))
