@@ -301,3 +301,24 @@ def test_list_configs_no_match(fake_configs, capsys):
 def test_list_configs_missing_dir(tmp_path, capsys):
     assert list_configs.main(['x', '--configs-dir', str(tmp_path / 'none')]) == 2
     assert 'does not exist' in capsys.readouterr().err
+
+
+def test_tools_report_errors_and_interrupts_in_one_line(capsys, tmp_path):
+    from evalkit.utils.errors import EvalkitError, run_tool
+
+    def missing_file():
+        open(tmp_path / 'absent.jsonl')
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    def bad_input():
+        raise EvalkitError('--corpus names no file (give one or more files)')
+
+    assert run_tool('tool', lambda: None) == 0
+    assert run_tool('tool', bad_input) == 2
+    assert capsys.readouterr().err == 'tool: error: --corpus names no file (give one or more files)\n'
+    assert run_tool('tool', missing_file) == 2
+    assert capsys.readouterr().err == f'tool: error: No such file or directory: {tmp_path / "absent.jsonl"}\n'
+    assert run_tool('tool', interrupted, interrupted='nothing was changed') == 130
+    assert capsys.readouterr().err == 'tool: interrupted; nothing was changed\n'

@@ -17,7 +17,7 @@ if str(PROJECT_ROOT) not in sys.path:
 
 from evalkit.report.compare import Z_95, compare_runs, html_page, text_report  # noqa: E402
 from evalkit.report.data import Run, find_run  # noqa: E402
-from evalkit.utils.errors import EvalkitError  # noqa: E402
+from evalkit.utils.errors import run_tool  # noqa: E402
 from evalkit.utils.fileio import atomic_write_text  # noqa: E402
 
 
@@ -43,13 +43,13 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    try:
-        run_a = Run(find_run(args.run_a, args.work_dir))
-        run_b = Run(find_run(args.run_b, args.work_dir)) if args.run_b else None
-        results = compare_runs(run_a, run_b, args.models, args.z)
-    except EvalkitError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
+    return run_tool('compare_runs', lambda: _compare(args), interrupted='nothing was written')
+
+
+def _compare(args):
+    run_a = Run(find_run(args.run_a, args.work_dir))
+    run_b = Run(find_run(args.run_b, args.work_dir)) if args.run_b else None
+    results = compare_runs(run_a, run_b, args.models, args.z)
     print('\n\n'.join(text_report(a, b, rows, flipped, args.show_flips) for a, b, rows, flipped in results))
     if args.html is not None:
         stamp_b = (run_b or run_a).stamp

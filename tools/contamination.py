@@ -20,7 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from evalkit.utils.errors import EvalkitError  # noqa: E402
+from evalkit.utils.errors import EvalkitError, run_tool  # noqa: E402
 from evalkit.utils.paths import DATA_ROOT_ENV  # noqa: E402
 
 
@@ -128,15 +128,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.data_root:
         os.environ[DATA_ROOT_ENV] = os.path.abspath(args.data_root)
-    try:
-        (run_overlap if args.command == 'overlap' else run_ppl)(args)
-    except EvalkitError as exc:
-        print(f'contamination: error: {exc}', file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print('contamination: interrupted; nothing was written', file=sys.stderr)
-        return 130
-    return 0
+    return run_tool('contamination', lambda: (run_overlap if args.command == 'overlap' else run_ppl)(args))
 
 
 if __name__ == '__main__':

@@ -25,7 +25,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from evalkit.utils.errors import EvalkitError  # noqa: E402
+from evalkit.utils.errors import EvalkitError, run_tool  # noqa: E402
 from evalkit.utils.fileio import atomic_write_json, atomic_write_text, read_json  # noqa: E402
 from evalkit.utils.paths import resolve_data_path  # noqa: E402
 
@@ -95,20 +95,19 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    try:
-        if args.mode == 'json':
-            if not args.jsonl or not args.json:
-                raise EvalkitError('--mode json needs --jsonl (the release file) and --json (the file to write)')
-            print(f'wrote {convert_jsonl(args.jsonl, args.json)} questions to {args.json}')
-        else:
-            if not args.exp_folder:
-                raise EvalkitError('--mode csv needs --exp-folder (a run folder)')
-            for path in write_submissions(args.exp_folder, args.dataset):
-                print(f'wrote {path}')
-    except EvalkitError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    return 0
+    return run_tool('convert_alignmentbench', lambda: _convert(args))
+
+
+def _convert(args):
+    if args.mode == 'json':
+        if not args.jsonl or not args.json:
+            raise EvalkitError('--mode json needs --jsonl (the release file) and --json (the file to write)')
+        print(f'wrote {convert_jsonl(args.jsonl, args.json)} questions to {args.json}')
+    else:
+        if not args.exp_folder:
+            raise EvalkitError('--mode csv needs --exp-folder (a run folder)')
+        for path in write_submissions(args.exp_folder, args.dataset):
+            print(f'wrote {path}')
 
 
 if __name__ == '__main__':

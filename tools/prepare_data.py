@@ -38,7 +38,7 @@ from evalkit.datasets.gsm8k import read_gsm8k_jsonl  # noqa: E402
 from evalkit.datasets.humaneval import read_humaneval_jsonl  # noqa: E402
 from evalkit.datasets.mmlu import read_mmlu_csv  # noqa: E402
 from evalkit.datasets.mmlu_subjects import MMLU_SPLITS, MMLU_SUBJECTS  # noqa: E402
-from evalkit.utils.errors import EvalkitError  # noqa: E402
+from evalkit.utils.errors import EvalkitError, run_tool  # noqa: E402
 from evalkit.utils.paths import DATA_ROOT_ENV, data_root  # noqa: E402
 
 DOWNLOAD_TIMEOUT_S = 60
@@ -464,18 +464,8 @@ def main(argv=None):
     except SystemExit as e:  # --help, or a usage error argparse already reported
         return e.code if isinstance(e.code, int) else 2
     _, _, prepare = PREPARERS[args.benchmark]
-    try:
-        prepare(args, data_root(args.data_root))
-    except EvalkitError as e:
-        print(f'prepare_data: error: {e}', file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print('prepare_data: interrupted; nothing was changed', file=sys.stderr)
-        return 130
-    except OSError as e:
-        print(f'prepare_data: error: {e}', file=sys.stderr)
-        return 2
-    return 0
+    return run_tool('prepare_data', lambda: prepare(args, data_root(args.data_root)),
+                    interrupted='nothing was changed')
 
 
 if __name__ == '__main__':
