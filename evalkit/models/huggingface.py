@@ -248,6 +248,9 @@ class HuggingFaceBaseModel(BaseModel):
         out_tokens = [[] for _ in encoded]
         done = [max_out_len < 1] * len(encoded)
         caches = [None] * len(encoded)
+        # Rows that go on are copied into one batch cache with room for the answers; a row
+        # decoded on its own cache (a recurrent-state model) needs that room from the start.
+        answer_room = 0 if self._sliceable else max_out_len
         with torch.inference_mode():
             for row, ids in enumerate(encoded):
                 if done[row]:
@@ -256,7 +259,7 @@ class HuggingFaceBaseModel(BaseModel):
                 tail = torch.tensor([ids[k:]], device=self.device)
                 positions = torch.arange(k, len(ids), device=self.device)[None]
                 out = self.model(input_ids=tail, position_ids=positions, use_cache=True, logits_to_keep=1,
-                                 **{self._cache_arg: self._head_cache(kv, tail.shape[1] + max_out_len)})
+                                 **{self._cache_arg: self._head_cache(kv, tail.shape[1] + answer_room)})
                 caches[row] = self._cache_of(out)
                 self._accept(row, int(out.logits[0, -1].argmax()), out_tokens, done, stops, max_out_len)
             live = [row for row in range(len(encoded)) if not done[row]]
@@ -279,12 +282,13 @@ class HuggingFaceBaseModel(BaseModel):
 
     def _decode_together(self, live, lengths, caches, out_tokens, done, stops, max_out_len):
         """Decode the rows in ``live`` as one batch: their caches are merged, padded on the left,
-        into one with room for every token still to come (a single row keeps its own cache, which
-        has that room already). Once half the rows are finished the batch is cut down to the
-        rest, so long answers do not drag finished rows along."""
+        into one with room for every token still to come (a model whose caches cannot be merged
+        decodes one row at a time on the row's own cache, which has that room already). Once half
+        the rows are finished the batch is cut down to the rest, so long answers do not drag
+        finished rows along."""
         from .kv_cache import merged_cache
         torch = self.torch
-        past = caches[0] if len(caches) == 1 else merged_cache(self.model.config, caches, room=max_out_len)
+        past = merged_cache(self.model.config, caches, room=max_out_len) if self._sliceable else caches[0]
         width = max(lengths)
         mask = torch.tensor([[0] * (width - n) + [1] * n for n in lengths], device=self.device)
         positions = torch.tensor([[n] for n in lengths], device=self.device)
