@@ -139,3 +139,37 @@ def test_sliding_window_models_score_as_a_plain_forward_pass(sliding_model):
             expected.append(float(-logprobs.gather(-1, torch.tensor(ids[1:])[:, None]).sum()))
     model._prefix = None
     assert model.sequence_nll(seqs) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.fixture(scope='module')
+def hybrid_model(tmp_path_factory, tiny_model_dir):
+    """A tiny random Qwen3-Next: three of its four layers keep a recurrent state, not keys and
+    values per token, so its cache can be neither cut at a token nor padded."""
+    from transformers import AutoTokenizer, Qwen3NextConfig, Qwen3NextForCausalLM
+    folder = tmp_path_factory.mktemp('tiny-hybrid')
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    torch.manual_seed(0)
+    config = Qwen3NextConfig(vocab_size=len(tokenizer), num_hidden_layers=4, hidden_size=64, intermediate_size=128,
+                             num_attention_heads=4, num_key_value_heads=2, head_dim=16, num_experts=4,
+                             num_experts_per_tok=2, moe_intermediate_size=32, shared_expert_intermediate_size=32,
+                             linear_num_value_heads=4, linear_num_key_heads=2, linear_key_head_dim=16,
+                             linear_value_head_dim=16)
+    Qwen3NextForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return HuggingFaceBaseModel(str(folder), max_seq_len=2048)
+
+
+def test_recurrent_state_models_generate_and_score_as_transformers_does(hybrid_model):
+    model = hybrid_model
+    head = 'Some shared instructions that run on for quite a while. ' * 2
+    encoded = [model.encode(head + p) for p in ('Q: Which river flows through Cairo?\nA:', 'Q: Which ocean?\nA:', 'Hi')]
+    with torch.inference_mode():
+        expected = [model.tokenizer.decode(
+            model.model.generate(torch.tensor([e]), max_new_tokens=8, do_sample=False, eos_token_id=None,
+                                 pad_token_id=0)[0, len(e):], skip_special_tokens=True) for e in encoded]
+        logprobs = [torch.log_softmax(model.model(torch.tensor([e])).logits[0, :-1].float(), -1) for e in encoded]
+    reference_nll = [float(-lp.gather(-1, torch.tensor(e[1:])[:, None]).sum()) for lp, e in zip(logprobs, encoded)]
+    model._prefix = None
+    assert model.generate_ids(encoded, 8, []) == expected
+    assert model.sequence_nll(encoded) == pytest.approx(reference_nll, rel=1e-5)
+    assert model._prefix is None  # no shared head for a state that cannot be cut

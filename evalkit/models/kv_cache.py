@@ -4,7 +4,11 @@ transformers' dynamic cache appends by concatenation, which copies the whole cac
 step: with prompts of a few thousand tokens that copy costs more than the step itself. The caches
 made here keep room for the tokens still to come and write each step's keys and values in place.
 """
-from transformers.cache_utils import DynamicCache, DynamicLayer
+from transformers.cache_utils import DynamicCache, DynamicLayer, DynamicSlidingWindowLayer
+
+# Layers that hold plain keys and values per token. Others (indexed attention, recurrent states of
+# linear-attention layers) keep their own cache classes.
+_PER_TOKEN = (DynamicLayer, DynamicSlidingWindowLayer)
 
 
 class ReservedLayer(DynamicLayer):
@@ -63,7 +67,7 @@ def cache_with_room(config, layers_kv, room):
     Sliding-window layers are held whole too: the model's attention mask already limits what each
     token sees, and a whole cache can be cut at any token, which the shared-head cache needs."""
     cache = DynamicCache(config=config)
-    cache.layers = [ReservedLayer(room) if isinstance(layer, DynamicLayer) else layer for layer in cache.layers]
+    cache.layers = [ReservedLayer(room) if type(layer) in _PER_TOKEN else layer for layer in cache.layers]
     for layer, (keys, values) in zip(cache.layers, layers_kv or ()):
         layer.update(keys, values)
     return cache
