@@ -88,7 +88,8 @@ def test_sequential_runner_from_the_cli_tries_a_killed_job_again(smollm2, data_r
 
 @needs_slurm
 def test_interrupt_cancels_the_runs_jobs(smollm2, data_root, tmp_path, partition):
-    config = write_config(tmp_path, smollm2, **SMALL)
+    # six batches of longer answers: the job is still running well after its first saved batch
+    config = write_config(tmp_path, smollm2, **dict(SMALL, questions=12, max_out_len=32))
     work = tmp_path / 'out'
     proc = subprocess.Popen(command(config, work, '--slurm', '-p', partition, data_root=data_root),
                             cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -16,9 +16,10 @@ MODEL = 'smollm2'
 SUBJECT = 'middle_school_geography'
 DATASET = f'ceval-{SUBJECT}'
 
-# The fault tests' settings for the tiny random model: enough batches (one question each) that a
-# run can be stopped in the middle.
-TINY = dict(questions=12, max_out_len=48, model_type='HuggingFaceBaseModel')
+# The fault tests' settings for the tiny random model: enough batches (one question each), and
+# answers long enough (it never ends one early), that a run is still going seconds after its
+# first saved batch, when the tests stop it.
+TINY = dict(questions=12, max_out_len=192, model_type='HuggingFaceBaseModel')
 
 
 def write_config(folder, model_path, name='eval_tiny.py', questions=4, shots=0, max_out_len=4,
