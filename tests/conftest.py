@@ -1,11 +1,17 @@
 """Shared fixtures: the real data root, the real SmolLM2 model, and tiny random models."""
 import os
+import signal
 from pathlib import Path
 
 import pytest
 from api_server import llama_server, scripted_server  # noqa: F401  (fixtures of tests/api_server.py)
 
 PROJECT = Path(__file__).resolve().parents[1]
+
+# A suite started in the background (nohup, some CI runners) inherits Ctrl-C ignored, and so would
+# every run.py it starts: the interrupt tests need runs that take Ctrl-C as a terminal sends it.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 NOTES = PROJECT.parent / 'shared' / 'notes' / 'opencompass-0.5.4-prompts'
 
 
