@@ -94,19 +94,39 @@ def test_rows_that_finish_early_leave_the_batch_with_the_same_results(tiny_model
     assert together[2] == other and len(together[0]) < len(other)
 
 
+def _tiny_model(tmp_path_factory, tiny_model_dir, name, model_class, config_class, **settings):
+    """A tiny random model of ``model_class`` saved with the test tokenizer, loaded as evalkit does."""
+    from transformers import AutoTokenizer
+    folder = tmp_path_factory.mktemp(name)
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    torch.manual_seed(0)
+    model_class(config_class(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
+                             num_attention_heads=4, num_key_value_heads=2, **settings)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return HuggingFaceBaseModel(str(folder), max_seq_len=2048)
+
+
+def _greedy_by_transformers(model, encoded, n_tokens):
+    """Each prompt's continuation from transformers' own greedy ``generate``."""
+    with torch.inference_mode():
+        return [model.tokenizer.decode(
+            model.model.generate(torch.tensor([e]), max_new_tokens=n_tokens, do_sample=False, eos_token_id=None,
+                                 pad_token_id=0)[0, len(e):], skip_special_tokens=True) for e in encoded]
+
+
+def _plain_nll(model, seqs):
+    """Summed NLL of tokens 2..n of each sequence from one plain forward pass."""
+    with torch.inference_mode():
+        logprobs = [torch.log_softmax(model.model(torch.tensor([ids])).logits[0, :-1].float(), -1) for ids in seqs]
+    return [float(-lp.gather(-1, torch.tensor(ids[1:])[:, None]).sum()) for lp, ids in zip(logprobs, seqs)]
+
+
 @pytest.fixture(scope='module')
 def sliding_model(tmp_path_factory, tiny_model_dir):
     """A tiny random Mistral whose attention window (24 tokens) is shorter than the prompts."""
-    from transformers import AutoTokenizer, MistralConfig, MistralForCausalLM
-    folder = tmp_path_factory.mktemp('tiny-mistral')
-    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
-    torch.manual_seed(0)
-    config = MistralConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                           num_attention_heads=4, num_key_value_heads=2, sliding_window=24,
-                           max_position_embeddings=4096)
-    MistralForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return HuggingFaceBaseModel(str(folder), max_seq_len=2048)
+    from transformers import MistralConfig, MistralForCausalLM
+    return _tiny_model(tmp_path_factory, tiny_model_dir, 'tiny-mistral', MistralForCausalLM, MistralConfig,
+                       num_hidden_layers=2, sliding_window=24, max_position_embeddings=4096)
 
 
 def test_sliding_window_models_generate_as_transformers_does(sliding_model):
@@ -118,10 +138,7 @@ def test_sliding_window_models_generate_as_transformers_does(sliding_model):
                head + 'Q: Which ocean lies west of Portugal?\nA:', 'Hello there, how are you?']
     encoded = [model.encode(p) for p in prompts]
     assert max(len(e) for e in encoded) > 2 * 24 and min(len(e) for e in encoded) < 24
-    with torch.inference_mode():
-        expected = [model.tokenizer.decode(
-            model.model.generate(torch.tensor([e]), max_new_tokens=10, do_sample=False, eos_token_id=None,
-                                 pad_token_id=0)[0, len(e):], skip_special_tokens=True) for e in encoded]
+    expected = _greedy_by_transformers(model, encoded, 10)
     model._prefix = None
     assert model.generate_ids(encoded, 10, []) == expected
     assert model._prefix is not None and len(model._prefix['ids']) > 24  # the head was cached and used
@@ -132,11 +149,7 @@ def test_sliding_window_models_score_as_a_plain_forward_pass(sliding_model):
     model = sliding_model
     head = 'Some shared instructions that run on for quite a while, longer than the window. ' * 2
     seqs = [model.encode(head + f'Q: Capital of {c}?\nA: {a}') for c, a in (('Peru', 'Lima'), ('Chad', 'Lima'))]
-    with torch.inference_mode():
-        expected = []
-        for ids in seqs:
-            logprobs = torch.log_softmax(model.model(torch.tensor([ids])).logits[0, :-1].float(), -1)
-            expected.append(float(-logprobs.gather(-1, torch.tensor(ids[1:])[:, None]).sum()))
+    expected = _plain_nll(model, seqs)
     model._prefix = None
     assert model.sequence_nll(seqs) == pytest.approx(expected, rel=1e-5)
 
@@ -145,30 +158,19 @@ def test_sliding_window_models_score_as_a_plain_forward_pass(sliding_model):
 def hybrid_model(tmp_path_factory, tiny_model_dir):
     """A tiny random Qwen3-Next: three of its four layers keep a recurrent state, not keys and
     values per token, so its cache can be neither cut at a token nor padded."""
-    from transformers import AutoTokenizer, Qwen3NextConfig, Qwen3NextForCausalLM
-    folder = tmp_path_factory.mktemp('tiny-hybrid')
-    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
-    torch.manual_seed(0)
-    config = Qwen3NextConfig(vocab_size=len(tokenizer), num_hidden_layers=4, hidden_size=64, intermediate_size=128,
-                             num_attention_heads=4, num_key_value_heads=2, head_dim=16, num_experts=4,
-                             num_experts_per_tok=2, moe_intermediate_size=32, shared_expert_intermediate_size=32,
-                             linear_num_value_heads=4, linear_num_key_heads=2, linear_key_head_dim=16,
-                             linear_value_head_dim=16)
-    Qwen3NextForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return HuggingFaceBaseModel(str(folder), max_seq_len=2048)
+    from transformers import Qwen3NextConfig, Qwen3NextForCausalLM
+    return _tiny_model(tmp_path_factory, tiny_model_dir, 'tiny-hybrid', Qwen3NextForCausalLM, Qwen3NextConfig,
+                       num_hidden_layers=4, head_dim=16, num_experts=4, num_experts_per_tok=2,
+                       moe_intermediate_size=32, shared_expert_intermediate_size=32, linear_num_value_heads=4,
+                       linear_num_key_heads=2, linear_key_head_dim=16, linear_value_head_dim=16)
 
 
 def test_recurrent_state_models_generate_and_score_as_transformers_does(hybrid_model):
     model = hybrid_model
     head = 'Some shared instructions that run on for quite a while. ' * 2
     encoded = [model.encode(head + p) for p in ('Q: Which river flows through Cairo?\nA:', 'Q: Which ocean?\nA:', 'Hi')]
-    with torch.inference_mode():
-        expected = [model.tokenizer.decode(
-            model.model.generate(torch.tensor([e]), max_new_tokens=8, do_sample=False, eos_token_id=None,
-                                 pad_token_id=0)[0, len(e):], skip_special_tokens=True) for e in encoded]
-        logprobs = [torch.log_softmax(model.model(torch.tensor([e])).logits[0, :-1].float(), -1) for e in encoded]
-    reference_nll = [float(-lp.gather(-1, torch.tensor(e[1:])[:, None]).sum()) for lp, e in zip(logprobs, encoded)]
+    expected = _greedy_by_transformers(model, encoded, 8)
+    reference_nll = _plain_nll(model, encoded)
     model._prefix = None
     assert model.generate_ids(encoded, 8, []) == expected
     assert model.sequence_nll(encoded) == pytest.approx(reference_nll, rel=1e-5)
